@@ -1,0 +1,279 @@
+"""The transformations: ``vjp`` and ``jvp``, and everything built from them.
+
+``vjp`` runs ``f`` under a reverse trace and returns a function that sweeps the tape
+backwards; ``jvp`` runs ``f`` under a forward trace. The rest are compositions:
+
+- ``grad``: one VJP with cotangent 1 on a scalar output;
+- ``jacrev``: $m$ VJPs, one row of the $m \\times n$ Jacobian each;
+- ``jacfwd``: $n$ JVPs, one column each;
+- ``hessian``: ``jacfwd(jacrev(f))``; ``hvp``: a JVP of ``grad(f)``.
+
+Inputs may be arrays, Python floats, or pytrees (tuples, lists, dicts) of them; results
+have the same structure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff_kit import numpy as anp
+from autodiff_kit import vspace
+from autodiff_kit.forward import Dual, ForwardTrace
+from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
+from autodiff_kit.reverse import Node, ReverseTrace
+from autodiff_kit.tracing import Tracer
+from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
+
+ArgNums = int | Sequence[int]
+
+
+def _differentiable(x: Any, where: str) -> Any:
+    """``x`` as a float array (or as is, if already traced), refusing what has no derivative."""
+    if not isinstance(x, Tracer):
+        if not isinstance(x, (np.ndarray, np.generic, float, int)):
+            raise TypeError(f"{where} is a {type(x).__name__}; differentiable inputs are float "
+                            "arrays, floats, or tuples, lists and dicts of them.")
+        x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"{where} has dtype {x.dtype}, but derivatives need floating-point inputs: the "
+            "derivative with respect to an integer is not defined. Pass a float array "
+            "(x.astype(float)) or a float literal (3.0, not 3)."
+        )
+    return x
+
+
+def _like_input(derivative: Any, original: Any) -> Any:
+    """A derivative shaped and typed like the input ``original`` it belongs to."""
+    if derivative is None:
+        derivative = np.zeros(shape_of(original), dtype_of(original))
+    if isinstance(derivative, Tracer):
+        return derivative
+    out = np.array(derivative, dtype=dtype_of(original))
+    return out if isinstance(original, (np.ndarray, Tracer)) else out[()]
+
+
+def _check_same_structure(given: TreeDef, expected: TreeDef, what: str) -> None:
+    if given != expected:
+        raise ValueError(f"The {what} must have the structure {expected}, not {given}.")
+
+
+def _check_shape(x: Any, expected: tuple, what: str) -> None:
+    if shape_of(x) != expected:
+        raise ValueError(f"The {what} has shape {shape_of(x)}, but it must have shape {expected}, "
+                         "the shape of the value it belongs to.")
+
+
+def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """Run ``f`` once and return ``(f(*primals), vjp_fn)``, with ``vjp_fn(u)`` $= u^\\top J_f$.
+
+    ``vjp_fn`` takes a cotangent shaped like the output and returns a tuple with one
+    cotangent per primal; it may be called many times (once per row of $J_f$).
+
+    >>> out, vjp_fn = vjp(lambda x, y: x * y, 3.0, 4.0)
+    >>> out, vjp_fn(1.0)
+    (np.float64(12.0), (np.float64(4.0), np.float64(3.0)))
+    """
+    leaves, treedef = tree_flatten(primals)
+    values = [_differentiable(x, f"Input {i} of vjp") for i, x in enumerate(leaves)]
+    with ReverseTrace() as trace:
+        inputs = [trace.new_input(value) for value in values]
+        out = f(*tree_unflatten(treedef, inputs))
+    out_leaves, out_def = tree_flatten(out)
+    is_traced = [isinstance(o, Node) and o.trace is trace for o in out_leaves]
+    out_values = [o.value if traced else o for o, traced in zip(out_leaves, is_traced, strict=True)]
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        cotangents, cotangent_def = tree_flatten(cotangent)
+        _check_same_structure(cotangent_def, out_def, "cotangent")
+        for i, (g, y) in enumerate(zip(cotangents, out_values, strict=True)):
+            _check_shape(g, shape_of(y), f"cotangent of output {i}")
+        seeds = [(o, g) for o, g, traced in zip(out_leaves, cotangents, is_traced, strict=True)
+                 if traced]
+        adjoints = trace.backward(seeds, inputs)
+        return tree_unflatten(treedef, [_like_input(a, x) for a, x in zip(adjoints, leaves, strict=True)])
+
+    return tree_unflatten(out_def, out_values), vjp_fn
+
+
+def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+    """Run ``f`` once, pushing tangents along: ``(f(*primals), J_f @ tangents)``.
+
+    >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
+    (np.float64(8.0), np.float64(12.0))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,)).")
+    primal_leaves, treedef = tree_flatten(tuple(primals))
+    tangent_leaves, tangent_def = tree_flatten(tuple(tangents))
+    _check_same_structure(tangent_def, treedef, "tangents")
+    values = [_differentiable(x, f"Primal {i} of jvp") for i, x in enumerate(primal_leaves)]
+    for i, (t, x) in enumerate(zip(tangent_leaves, values, strict=True)):
+        _check_shape(t, shape_of(x), f"tangent for primal {i}")
+    tangent_leaves = [t if isinstance(t, Tracer) else np.asarray(t, dtype_of(x))
+                      for t, x in zip(tangent_leaves, values, strict=True)]
+    with ForwardTrace() as trace:
+        duals = [Dual(x, trace, t) for x, t in zip(values, tangent_leaves, strict=True)]
+        out = f(*tree_unflatten(treedef, duals))
+    out_leaves, out_def = tree_flatten(out)
+    out_values, out_tangents = [], []
+    for o in out_leaves:
+        traced = isinstance(o, Dual) and o.trace is trace
+        out_values.append(o.value if traced else o)
+        out_tangents.append(_like_input(o.tangent if traced else None, out_values[-1]))
+    return tree_unflatten(out_def, out_values), tree_unflatten(out_def, out_tangents)
+
+
+def _fix_other_args(f: Callable, args: tuple, kwargs: dict, argnums: ArgNums):
+    """``f`` as a function of the arguments in ``argnums`` only, and their current values."""
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in nums:
+        if not -len(args) <= i < len(args):
+            raise ValueError(f"argnums={argnums} asks for argument {i}, but the function was "
+                             f"called with {len(args)} positional arguments.")
+
+    def f_of_chosen(*chosen):
+        full = list(args)
+        for i, value in zip(nums, chosen, strict=True):
+            full[i] = value
+        return f(*full, **kwargs)
+
+    return f_of_chosen, [args[i] for i in nums]
+
+
+def _check_scalar(out: Any, name: str) -> None:
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(f"{name} needs the function to return one scalar, but it returned a "
+                        f"{type(out).__name__}. Use vjp for several outputs.")
+    if shape_of(out) != ():
+        hint = " (return out[0] or anp.sum(out) if you meant a scalar)" if shape_of(out) == (1,) else ""
+        raise TypeError(
+            f"{name} needs the function to return a scalar, but it returned an array of shape "
+            f"{shape_of(out)}{hint}. For a vector-valued function use jacrev(f) for the whole "
+            "Jacobian, or vjp(f, x) for one vector-Jacobian product."
+        )
+
+
+def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """``f`` and its gradient in one pass: returns ``(f(*args), grad(f, argnums)(*args))``."""
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        f_of_chosen, chosen = _fix_other_args(f, args, kwargs, argnums)
+        out, vjp_fn = vjp(f_of_chosen, *chosen)
+        _check_scalar(out, "grad")
+        grads = vjp_fn(np.ones((), dtype_of(out)))
+        return out, grads[0] if isinstance(argnums, int) else grads
+
+    return value_and_grad_f
+
+
+def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The gradient $\\nabla f$ of a scalar ``f`` with respect to argument(s) ``argnums``.
+
+    By reverse mode: one forward run and one backward sweep, whatever the input size.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> grad(lambda x: anp.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        return value_and_grad(f, argnums)(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def _jacobian_blocks(matrix: Any, out_example: Any, in_example: Any) -> Any:
+    """Cut the flat $M \\times N$ Jacobian into one block per (output leaf, input leaf).
+
+    The block of output leaf $i$ and input leaf $j$ has shape ``out_i.shape + in_j.shape``;
+    for one array in and one out, the result is just ``matrix`` reshaped that way.
+    """
+    out_leaves, out_def = tree_flatten(out_example)
+    in_leaves, in_def = tree_flatten(in_example)
+    out_shapes = [shape_of(leaf) for leaf in out_leaves]
+    in_shapes = [shape_of(leaf) for leaf in in_leaves]
+    rows = np.cumsum([0] + [int(np.prod(s)) for s in out_shapes])
+    cols = np.cumsum([0] + [int(np.prod(s)) for s in in_shapes])
+    blocks = [
+        tree_unflatten(in_def, [
+            anp.reshape(matrix[rows[i]:rows[i + 1], cols[j]:cols[j + 1]], so + si)
+            for j, si in enumerate(in_shapes)
+        ])
+        for i, so in enumerate(out_shapes)
+    ]
+    return tree_unflatten(out_def, blocks)
+
+
+def _flat_problem(f: Callable, argnums: ArgNums, args: tuple, kwargs: dict):
+    """``f`` as a map from one flat vector to one flat vector, and the point to evaluate at."""
+    f_of_chosen, chosen = _fix_other_args(f, args, kwargs, argnums)
+    x = chosen[0] if isinstance(argnums, int) else tuple(chosen)
+    flat_x, unravel = vspace.ravel(x)
+    output_shape: list = []
+
+    def f_flat(v):
+        y = f_of_chosen(*((unravel(v),) if isinstance(argnums, int) else unravel(v)))
+        output_shape[:] = [vspace.zeros_like(y)]  # the structure only: no traced value escapes
+        return vspace.ravel(y)[0]
+
+    return f_flat, flat_x, x, output_shape
+
+
+def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Jacobian by forward mode: one JVP per input entry, $J e_j$ is column $j$.
+
+    The result has shape ``out.shape + in.shape`` (nested like the output, then the input,
+    for pytrees). Cheapest when inputs are fewer than outputs.
+    """
+
+    @functools.wraps(f)
+    def jacobian(*args, **kwargs):
+        f_flat, flat_x, x, output = _flat_problem(f, argnums, args, kwargs)
+        columns = [jvp(f_flat, (flat_x,), (e,))[1]
+                   for e in vspace.standard_basis(shape_of(flat_x)[0], dtype_of(flat_x))]
+        return _jacobian_blocks(anp.stack(columns, axis=1), output[0], x)
+
+    return jacobian
+
+
+def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Jacobian by reverse mode: one VJP per output entry, $e_i^\\top J$ is row $i$.
+
+    Same layout as ``jacfwd``. Cheapest when outputs are fewer than inputs.
+    """
+
+    @functools.wraps(f)
+    def jacobian(*args, **kwargs):
+        f_flat, flat_x, x, output = _flat_problem(f, argnums, args, kwargs)
+        flat_y, vjp_fn = vjp(f_flat, flat_x)
+        rows = [vjp_fn(e)[0] for e in vspace.standard_basis(shape_of(flat_y)[0], dtype_of(flat_y))]
+        return _jacobian_blocks(anp.stack(rows, axis=0), output[0], x)
+
+    return jacobian
+
+
+def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """The Hessian $\\nabla^2 f$ of a scalar ``f``: forward mode over reverse mode.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f: Callable, x: Any, v: Any) -> Any:
+    """The Hessian-vector product $\\nabla^2 f(x)\\, v$ without forming the Hessian.
+
+    Forward over reverse: the directional derivative of $\\nabla f$ along $v$, at the cost
+    of a few gradients.
+    """
+    return jvp(grad(f), (x,), (v,))[1]

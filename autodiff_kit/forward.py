@@ -1,0 +1,36 @@
+"""Forward mode: carry a tangent beside every value, through each primitive's JVP.
+
+For $y = f(x)$ and a direction $\\dot x$, each primitive $v_k = p_k(v_{\\text{args}})$ maps
+its arguments' tangents to $\\dot v_k = \\sum_i \\partial_i p_k \\, \\dot v_i$, so the output
+carries $\\dot y = J_f \\dot x$ when the program ends. Nothing is stored: the cost is a
+constant factor on $f$ and the memory is that of $f$ itself.
+"""
+
+from __future__ import annotations
+
+from autodiff_kit.tracing import Primitive, Trace, Tracer
+
+
+class Dual(Tracer):
+    """A traced value in forward mode: the primal ``value`` and its ``tangent``."""
+
+    __slots__ = ("tangent",)
+
+    def __init__(self, value, trace, tangent) -> None:
+        self.value = value
+        self.trace = trace
+        self.tangent = tangent
+
+
+class ForwardTrace(Trace):
+    """A forward-mode trace: pushes tangents through each primitive as it runs."""
+
+    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Dual:
+        values, unwrapped, nested = self.unwrap(args)
+        if primitive.jvp is None:
+            raise TypeError(f"{primitive.__name__} has no forward-mode (JVP) rule.")
+        tangents = [None] * len(args)
+        for i, dual in unwrapped:
+            tangents[i] = dual.tangent
+        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
+        return Dual(ans, self, primitive.jvp(tangents, ans, *values, **kwargs))

@@ -1,0 +1,128 @@
+"""Arithmetic with broadcasting: the binary operators, ``where``, ``maximum``, ``clip``, ``abs``.
+
+A VJP of a broadcasting operation is summed back to its input's shape (``unbroadcast``);
+a JVP is stretched to the output's shape (``broadcast_like``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff_kit.numpy.broadcasting import broadcast_like, shape_of, unbroadcast
+from autodiff_kit.tracing import defjvp, defvjp, nondifferentiable, primitive
+
+add = primitive(np.add)
+defvjp(add,
+       lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(g, shape_of(y)))
+defjvp(add,
+       lambda t, ans, x, y: broadcast_like(t, ans),
+       lambda t, ans, x, y: broadcast_like(t, ans))
+
+subtract = primitive(np.subtract)
+defvjp(subtract,
+       lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(negative(g), shape_of(y)))
+defjvp(subtract,
+       lambda t, ans, x, y: broadcast_like(t, ans),
+       lambda t, ans, x, y: broadcast_like(negative(t), ans))
+
+multiply = primitive(np.multiply)
+defvjp(multiply,
+       lambda g, ans, x, y: unbroadcast(multiply(g, y), shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(multiply(x, g), shape_of(y)))
+defjvp(multiply,
+       lambda t, ans, x, y: broadcast_like(multiply(t, y), ans),
+       lambda t, ans, x, y: broadcast_like(multiply(x, t), ans))
+
+divide = primitive(np.divide)
+defvjp(divide,
+       lambda g, ans, x, y: unbroadcast(divide(g, y), shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(negative(multiply(g, divide(ans, y))), shape_of(y)))
+defjvp(divide,
+       lambda t, ans, x, y: broadcast_like(divide(t, y), ans),
+       lambda t, ans, x, y: broadcast_like(negative(multiply(t, divide(ans, y))), ans))
+true_divide = divide
+
+negative = primitive(np.negative)
+defvjp(negative, lambda g, ans, x: negative(g))
+defjvp(negative, lambda t, ans, x: negative(t))
+
+
+# Comparisons are piecewise constant: their outputs are constants for every derivative.
+equal = nondifferentiable(np.equal)
+not_equal = nondifferentiable(np.not_equal)
+greater = nondifferentiable(np.greater)
+greater_equal = nondifferentiable(np.greater_equal)
+less = nondifferentiable(np.less)
+less_equal = nondifferentiable(np.less_equal)
+logical_and = nondifferentiable(np.logical_and)
+logical_or = nondifferentiable(np.logical_or)
+logical_not = nondifferentiable(np.logical_not)
+sign = nondifferentiable(np.sign)
+floor = nondifferentiable(np.floor)
+ceil = nondifferentiable(np.ceil)
+round = nondifferentiable(np.round)
+isfinite = nondifferentiable(np.isfinite)
+isnan = nondifferentiable(np.isnan)
+argmax = nondifferentiable(np.argmax)
+argmin = nondifferentiable(np.argmin)
+
+
+@primitive
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y``; the cotangent follows the branch taken."""
+    return np.where(condition, x, y)
+
+
+defvjp(where,
+       None,
+       lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), shape_of(x)),
+       lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), shape_of(y)))
+defjvp(where,
+       None,
+       lambda t, ans, c, x, y: broadcast_like(where(c, t, 0.0), ans),
+       lambda t, ans, c, x, y: broadcast_like(where(c, 0.0, t), ans))
+
+
+def _share_of_first(x, y):
+    """1 where ``x`` wins, 0 where ``y`` wins, 1/2 at ties (each input gets half)."""
+    return np.where(equal(x, y), 0.5, greater(x, y).astype(float))
+
+
+maximum = primitive(np.maximum)
+defvjp(maximum,
+       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(x, y)), shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(y, x)), shape_of(y)))
+defjvp(maximum,
+       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(x, y)), ans),
+       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(y, x)), ans))
+
+minimum = primitive(np.minimum)
+defvjp(minimum,
+       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(y, x)), shape_of(x)),
+       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(x, y)), shape_of(y)))
+defjvp(minimum,
+       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(y, x)), ans),
+       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(x, y)), ans))
+
+
+@primitive
+def clip(x, a_min, a_max):
+    """``x`` limited to ``[a_min, a_max]`` (constant bounds); slope 1 on the closed interval."""
+    return np.clip(x, a_min, a_max)
+
+
+def _inside(x, a_min, a_max):
+    above = True if a_min is None else greater_equal(x, a_min)
+    below = True if a_max is None else less_equal(x, a_max)
+    return logical_and(above, below)
+
+
+defvjp(clip, lambda g, ans, x, a_min, a_max: multiply(g, _inside(x, a_min, a_max)))
+defjvp(clip, lambda t, ans, x, a_min, a_max: multiply(t, _inside(x, a_min, a_max)))
+
+absolute = primitive(np.abs)
+defvjp(absolute, lambda g, ans, x: multiply(g, sign(x)))
+defjvp(absolute, lambda t, ans, x: multiply(t, sign(x)))
+abs = absolute

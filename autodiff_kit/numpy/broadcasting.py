@@ -1,0 +1,60 @@
+"""Broadcasting and its adjoint: ``broadcast_to`` copies along axes, ``sum_to`` adds them back.
+
+When $x$ of shape ``(3,)`` is broadcast against ``(2, 3)``, each entry of $x$ is used
+twice, so its cotangent is the sum of the two cotangents it fed: the VJP of
+``broadcast_to`` is ``sum_to``, and the VJP of ``sum_to`` is ``broadcast_to``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff_kit.tracing import defjvp, defvjp, primal_value, primitive
+
+
+def shape_of(x) -> tuple[int, ...]:
+    """The shape of an array, a tracer or a Python number."""
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def ndim_of(x) -> int:
+    return len(shape_of(x))
+
+
+def dtype_of(x) -> np.dtype:
+    return np.result_type(primal_value(x))
+
+
+@primitive
+def broadcast_to(x, shape):
+    """Broadcast ``x`` to ``shape`` (a copy, so the result can be written to)."""
+    return np.array(np.broadcast_to(x, shape))
+
+
+@primitive
+def sum_to(x, shape):
+    """Sum ``x`` over the axes that broadcasting added or stretched, leaving ``shape``."""
+    lead = np.ndim(x) - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return np.sum(x, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+defvjp(broadcast_to, lambda g, ans, x, shape: sum_to(g, shape_of(x)))
+defjvp(broadcast_to, lambda t, ans, x, shape: broadcast_to(t, shape))
+defvjp(sum_to, lambda g, ans, x, shape: broadcast_to(g, shape_of(x)))
+defjvp(sum_to, lambda t, ans, x, shape: sum_to(t, shape))
+
+
+def unbroadcast(g, shape: tuple[int, ...]):
+    """The cotangent ``g`` of a broadcast result, brought back to an input of ``shape``."""
+    return g if shape_of(g) == shape else sum_to(g, shape)
+
+
+def broadcast_like(t, ans):
+    """A tangent ``t`` stretched to the shape of the output ``ans`` it belongs to."""
+    shape = shape_of(ans)
+    return t if shape_of(t) == shape else broadcast_to(t, shape)
+

@@ -1,0 +1,117 @@
+"""Reductions over axes: ``sum``, ``mean``, ``max``, ``min``, ``logsumexp`` (and ``var``, ``std``).
+
+Each VJP first puts back the reduced axes (as size 1) so the output cotangent broadcasts
+against the input: ``sum`` hands every entry the cotangent unchanged, ``mean`` a share of
+it, ``max`` only the entries that attained the maximum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff_kit.numpy.arithmetic import divide, equal, multiply, subtract
+from autodiff_kit.numpy.broadcasting import broadcast_to, shape_of
+from autodiff_kit.numpy.elementwise import exp, sqrt, square
+from autodiff_kit.numpy.shaping import reshape
+from autodiff_kit.tracing import defjvp, defvjp, primitive
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+def _kept_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    """``shape`` with the reduced axes kept as size 1 (what ``keepdims=True`` gives)."""
+    reduced = _axes(axis, len(shape))
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
+def _count(shape: tuple[int, ...], axis) -> int:
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+
+
+def _keep_reduced_axes(y, x, axis):
+    """A reduction's output ``y`` reshaped to broadcast against its input ``x``."""
+    return reshape(y, _kept_shape(shape_of(x), axis))
+
+
+@primitive
+def sum(x, axis=None, keepdims=False):
+    """$\\sum_i x_i$ over ``axis``. Each $x_i$ receives the cotangent of its sum."""
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+defvjp(sum, lambda g, ans, x, axis=None, keepdims=False:
+       broadcast_to(_keep_reduced_axes(g, x, axis), shape_of(x)))
+defjvp(sum, lambda t, ans, x, axis=None, keepdims=False: sum(t, axis, keepdims=keepdims))
+
+
+@primitive
+def mean(x, axis=None, keepdims=False):
+    """$\\frac1N \\sum_i x_i$ over ``axis``. Each $x_i$ receives $1/N$ of the cotangent."""
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+defvjp(mean, lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
+    divide(_keep_reduced_axes(g, x, axis), _count(shape_of(x), axis)), shape_of(x)))
+defjvp(mean, lambda t, ans, x, axis=None, keepdims=False: mean(t, axis, keepdims=keepdims))
+
+
+def _share_of_extremum(ans, x, axis):
+    """1/k at the k entries equal to the max (or min), 0 elsewhere: ties share equally."""
+    winners = equal(x, _keep_reduced_axes(ans, x, axis))
+    return winners / np.sum(winners, axis=axis, keepdims=True)
+
+
+def _extremum(numpy_function):
+    prim = primitive(numpy_function)
+    defvjp(prim, lambda g, ans, x, axis=None, keepdims=False:
+           multiply(_keep_reduced_axes(g, x, axis), _share_of_extremum(ans, x, axis)))
+    defjvp(prim, lambda t, ans, x, axis=None, keepdims=False:
+           sum(multiply(t, _share_of_extremum(ans, x, axis)), axis, keepdims=keepdims))
+    return prim
+
+
+max = _extremum(np.max)
+min = _extremum(np.min)
+amax, amin = max, min
+
+
+@primitive
+def logsumexp(x, axis=None, keepdims=False):
+    """$\\log \\sum_i e^{x_i}$, computed as $m + \\log \\sum_i e^{x_i - m}$ with $m = \\max x$.
+
+    Its gradient is the softmax $e^{x_i - \\mathrm{lse}(x)}$.
+
+    >>> float(logsumexp(np.array([1000.0, 1000.0])))  # no overflow
+    1000.6931471805599
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(ans, x, axis):
+    return exp(subtract(x, _keep_reduced_axes(ans, x, axis)))
+
+
+defvjp(logsumexp, lambda g, ans, x, axis=None, keepdims=False:
+       multiply(_keep_reduced_axes(g, x, axis), _softmax(ans, x, axis)))
+defjvp(logsumexp, lambda t, ans, x, axis=None, keepdims=False:
+       sum(multiply(t, _softmax(ans, x, axis)), axis, keepdims=keepdims))
+
+
+def var(x, axis=None, keepdims=False):
+    """The population variance $\\frac1N\\sum_i (x_i - \\bar x)^2$ (NumPy's ``ddof=0``)."""
+    centered = subtract(x, mean(x, axis, keepdims=True))
+    return mean(square(centered), axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """The population standard deviation $\\sqrt{\\mathrm{var}(x)}$."""
+    return sqrt(var(x, axis, keepdims=keepdims))
+

@@ -1,0 +1,88 @@
+"""Reverse mode: record the program on a tape, then sweep it backwards with VJPs.
+
+For $y = f(x)$ built from primitives $v_k = p_k(v_{\\text{parents}})$, the adjoint
+$\\bar v = \\partial y / \\partial v$ of every intermediate satisfies
+
+$$\\bar v_i = \\sum_{k\\,:\\,v_i \\text{ is an argument of } p_k} \\mathrm{VJP}_{p_k, i}(\\bar v_k),$$
+
+so one backward sweep gives the cotangent $\\bar x = \\bar y^\\top J_f$ of every input at
+about the cost of running $f$ once more.
+
+Why a tape: nodes are appended in the order the program ran them, so walking the tape
+backwards visits each node after every node that used it (a reverse topological order)
+with no graph search and no recursion, however deep the program.
+
+Why adjoints are *summed*: a value used twice (``b = a + a``) influences the output along
+both uses, and the chain rule adds the contributions of all paths.
+"""
+
+from __future__ import annotations
+
+from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error
+
+
+class Node(Tracer):
+    """A traced value in reverse mode: its value, and how it was computed.
+
+    ``primitive(*args, **kwargs)`` produced ``value``; ``parents`` pairs each argument
+    position that was traced with the node it came from. ``adjoint`` accumulates
+    $\\bar v$ during a backward sweep.
+    """
+
+    __slots__ = ("adjoint", "args", "kwargs", "parents", "primitive")
+
+    def __init__(self, value, trace, primitive=None, args=(), kwargs=None, parents=()):
+        self.value = value
+        self.trace = trace
+        self.primitive = primitive
+        self.args = args
+        self.kwargs = kwargs
+        self.parents = parents
+        self.adjoint = None
+
+
+class ReverseTrace(Trace):
+    """A reverse-mode trace: the tape of every primitive applied to its nodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list[Node] = []
+
+    def new_input(self, value) -> Node:
+        return Node(value, self)
+
+    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Node:
+        values, parents, nested = self.unwrap(args)
+        rules = primitive.vjps
+        for i, _ in parents:  # fail here, at the line that used it, if there is no rule
+            if i >= len(rules) or rules[i] is None:
+                raise not_differentiable_error(primitive, i)
+        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
+        node = Node(ans, self, primitive, values, kwargs, parents)
+        self.tape.append(node)
+        return node
+
+    def backward(self, seeds: list[tuple[Node, object]], inputs: list[Node]) -> list:
+        """Propagate output cotangents back to the inputs; return each input's adjoint.
+
+        ``seeds`` pairs output nodes with their cotangents. An input the outputs do not
+        depend on gets ``None``. All adjoints are cleared afterwards, so the sweep can run
+        again with other seeds.
+        """
+        for node, cotangent in seeds:
+            node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
+        for node in reversed(self.tape):
+            g = node.adjoint
+            if g is None:
+                continue
+            node.adjoint = None
+            for argnum, parent in node.parents:
+                contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
+                if parent.adjoint is None:
+                    parent.adjoint = contribution
+                else:
+                    parent.adjoint = parent.adjoint + contribution
+        adjoints = [node.adjoint for node in inputs]
+        for node in inputs:
+            node.adjoint = None
+        return adjoints

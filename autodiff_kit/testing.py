@@ -1,0 +1,128 @@
+"""Checking derivatives against finite differences.
+
+Central differences $\\frac{f(x + \\epsilon v) - f(x - \\epsilon v)}{2\\epsilon}$ approximate
+the directional derivative $J_f v$ with error $O(\\epsilon^2)$, and need nothing but ``f``.
+``check_grads`` compares both modes with them along *random* directions and cotangents
+(a sum with all-ones weights can hide a wrong sign or a transposed Jacobian), then does
+the same for the derivative itself, to any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff_kit import vspace
+from autodiff_kit.api import jvp, vjp
+from autodiff_kit.tree import tree_map
+
+
+def numerical_jvp(f: Callable, args: Sequence, tangents: Sequence, eps: float = 1e-6) -> Any:
+    """$J_f v \\approx \\frac{f(x + \\epsilon v) - f(x - \\epsilon v)}{2\\epsilon}$ (args a tuple)."""
+    plus = f(*tree_map(lambda x, v: x + eps * v, tuple(args), tuple(tangents)))
+    minus = f(*tree_map(lambda x, v: x - eps * v, tuple(args), tuple(tangents)))
+    return tree_map(lambda a, b: (np.asarray(a) - np.asarray(b)) / (2 * eps), plus, minus)
+
+
+def numerical_jacobian(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The Jacobian by central differences, one column per input entry.
+
+    Laid out as a matrix: ``(f(x).size, x.size)``, so $f: \\mathbb{R}^n \\to \\mathbb{R}^m$
+    gives ``(m, n)`` and a scalar ``f`` gives ``(1, n)``.
+
+    >>> numerical_jacobian(lambda x: x ** 2, np.array([1.0, 3.0])).round(6)
+    array([[2., 0.],
+           [0., 6.]])
+    """
+    x = np.asarray(x, dtype=float)
+    columns = [np.ravel(numerical_jvp(f, (x,), (e.reshape(x.shape),), eps))
+               for e in vspace.standard_basis(x.size)]
+    return np.stack(columns, axis=1)
+
+
+def numerical_grad(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The gradient of a scalar ``f`` by central differences, shaped like ``x``."""
+    x = np.asarray(x, dtype=float)
+    return numerical_jacobian(f, x, eps).reshape(x.shape)
+
+
+class GradientCheckError(AssertionError):
+    """A derivative disagrees with finite differences."""
+
+
+def _compare(computed: float, numerical: float, what: str, rtol: float, atol: float) -> None:
+    error = abs(computed - numerical)
+    tolerance = atol + rtol * abs(numerical)
+    if not error <= tolerance:
+        raise GradientCheckError(
+            f"{what}: autodiff gives {computed:.10g} but central differences give "
+            f"{numerical:.10g} (error {error:.3g}, tolerance {tolerance:.3g})."
+        )
+
+
+def check_grads(
+    f: Callable,
+    args: Any,
+    modes: Sequence[str] = ("fwd", "rev"),
+    order: int = 2,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Check ``f``'s JVPs and VJPs at ``args`` against finite differences, up to ``order``.
+
+    For a random tangent $v$ and cotangent $u$:
+
+    - forward mode: $\\langle u, \\mathrm{JVP}(v) \\rangle$ against $\\langle u, J v \\rangle$
+      by central differences;
+    - reverse mode: $\\langle \\mathrm{VJP}(u), v \\rangle$ against the same number (the
+      adjoint identity, which ties the two modes together).
+
+    For ``order > 1`` the derivative maps themselves ($x \\mapsto \\mathrm{JVP}_x(v)$ and
+    $x \\mapsto \\mathrm{VJP}_x(u)$) are checked the same way, in every mode, so that
+    forward-over-reverse and reverse-over-reverse are covered too. Raises
+    ``GradientCheckError`` naming the modes, the order, the error and the tolerance.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> check_grads(lambda x: anp.sum(anp.sin(x) * x), (np.array([0.1, 0.7]),))
+    """
+    for mode in modes:
+        if mode not in _MODE_NAMES:
+            raise ValueError(f"modes must be 'fwd' and/or 'rev', not {mode!r}.")
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    rng = np.random.default_rng(0) if rng is None else rng
+    _check(f, args, tuple(modes), order, (), eps, rtol, atol, rng)
+
+
+_MODE_NAMES = {"fwd": "forward mode (JVP)", "rev": "reverse mode (VJP)"}
+
+
+def _check(f, args, modes, order, outer, eps, rtol, atol, rng) -> None:
+    """Check every mode of ``f``, then of its derivative maps; ``outer`` lists the modes
+    already applied, innermost first, to name the derivative that failed."""
+    v = vspace.random_like(args, rng)
+    u = vspace.random_like(f(*args), rng)
+    numerical = float(vspace.inner(u, numerical_jvp(f, args, v, eps)))
+    derivative_maps = {
+        "fwd": lambda *xs: jvp(f, xs, v)[1],
+        "rev": lambda *xs: vjp(f, *xs)[1](u),
+    }
+    for mode in modes:
+        described = " over ".join(_MODE_NAMES[m] for m in (mode, *outer))
+        where = f"{described}, derivative of order {len(outer) + 1} of {_name(f)}"
+        if mode == "fwd":
+            computed = vspace.inner(u, derivative_maps["fwd"](*args))
+        else:
+            computed = vspace.inner(derivative_maps["rev"](*args), v)
+        _compare(float(computed), numerical, where, rtol, atol)
+    if order > 1:
+        for mode in modes:
+            _check(derivative_maps[mode], args, modes, order - 1, (mode, *outer),
+                   eps, rtol, atol, rng)
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", "f")

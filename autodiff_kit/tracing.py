@@ -1,0 +1,251 @@
+"""Tracing: how an ordinary NumPy program is seen by a derivative.
+
+A transformation (reverse mode's ``vjp`` or forward mode's ``jvp``) opens a **trace** and
+wraps its inputs in **tracers**. A tracer behaves like an array, but every **primitive**
+called on it hands the call to the tracer's trace: reverse mode records a node on a tape,
+forward mode pushes a tangent along. Everything else (a loop, an ``if``, a helper
+function) is ordinary Python that runs once and is not seen at all.
+
+Why a level per trace: derivatives nest (``grad(grad(f))``, ``jvp(grad(f), ...)``), so
+tracers of several traces can meet in one call. Each trace gets a level, its nesting
+depth, and the innermost (highest) level handles the call first. It unwraps only its own
+tracers and calls the primitive again on what is inside, where the outer traces' tracers
+are handled in turn. An inner derivative therefore sees an outer tracer as a constant,
+which is exactly what it is for that derivative: this is what keeps the perturbations of
+nested derivatives apart (the classic bug called *perturbation confusion*).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+_active_traces: list[Trace] = []
+
+
+class Trace:
+    """One differentiation in progress, at a fixed level of nesting.
+
+    Used as a context manager: entering makes it the innermost active trace, leaving
+    closes it, after which its tracers are stale and may not be used in new computations.
+    """
+
+    def __init__(self) -> None:
+        self.level = 0
+        self.active = False
+
+    def __enter__(self) -> Trace:
+        _active_traces.append(self)
+        self.level = len(_active_traces)
+        self.active = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _active_traces.pop()
+        self.active = False
+
+    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Tracer:
+        """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
+        raise NotImplementedError
+
+    def unwrap(self, args: tuple) -> tuple[list, list[tuple[int, Tracer]], bool]:
+        """Replace this trace's tracers in ``args`` by their values.
+
+        Returns the values, the ``(position, tracer)`` pairs that were unwrapped, and
+        whether any tracer (of an outer trace) is left among the values, in which case
+        the primitive must be called again on them rather than computed directly.
+        """
+        values = list(args)
+        unwrapped = []
+        nested = False
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tracer):
+                if arg.trace is self:
+                    values[i] = value = arg.value
+                    unwrapped.append((i, arg))
+                    nested = nested or isinstance(value, Tracer)
+                else:
+                    nested = True
+        return values, unwrapped, nested
+
+
+class Tracer:
+    """A value being differentiated: the array ``value`` as seen by ``trace``.
+
+    ``value`` is a NumPy array, or a tracer of an outer trace when derivatives nest. Array
+    attributes, operators and methods are defined in ``autodiff_kit.numpy.methods``.
+    """
+
+    __slots__ = ("trace", "value")
+
+    def __init__(self, value: object, trace: Trace) -> None:
+        self.value = value
+        self.trace = trace
+
+    shape = property(lambda self: self.value.shape)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+    dtype = property(lambda self: self.value.dtype)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, level={self.trace.level})"
+
+    __hash__ = object.__hash__
+
+
+def primal_value(x: object) -> object:
+    """The plain array under any number of tracers."""
+    while isinstance(x, Tracer):
+        x = x.value
+    return x
+
+
+class Primitive(Protocol):
+    """A NumPy function the kit can differentiate: the unit that traces see.
+
+    A primitive is a plain function (fast to call, and it binds as a method) with these
+    attributes: ``impl``, the NumPy function it runs on plain arrays; ``vjps``, where
+    ``vjps[i](g, ans, *args, **kwargs)`` is the cotangent of positional argument ``i``
+    given the output cotangent ``g`` and the output ``ans``; and ``jvp(tangents, ans,
+    *args, **kwargs)``, the output tangent given one tangent per argument (``None`` for
+    constants). The rules are written with the kit's primitives, so they can be
+    differentiated again; ``defvjp`` and ``defjvp`` attach them beside the definition.
+    """
+
+    __name__: str
+    impl: Callable
+    vjps: Sequence
+    jvp: Callable | None
+
+    def __call__(self, *args, **kwargs): ...
+
+
+def primitive(impl: Callable) -> Primitive:
+    """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive.
+
+    Called with no tracer among its positional arguments, the primitive is just ``impl``;
+    otherwise the innermost trace among them handles the call.
+    """
+
+    def prim(*args, **kwargs):
+        for arg in args:
+            if isinstance(arg, Tracer):
+                return _innermost_trace(prim, args).process(prim, args, kwargs)
+        return impl(*args, **kwargs)
+
+    functools.update_wrapper(prim, impl)
+    prim.impl = impl
+    prim.vjps = ()
+    prim.jvp = None
+    return prim
+
+
+def _innermost_trace(prim: Primitive, args: tuple) -> Trace:
+    top = None
+    for arg in args:
+        if isinstance(arg, Tracer) and (top is None or arg.trace.level > top.level):
+            top = arg.trace
+    if not top.active:
+        raise RuntimeError(
+            f"{prim.__name__} received a traced value from a derivative that has already "
+            "finished (a value was kept outside the function being differentiated, for "
+            "example in a global variable or a list). Return it from the function instead."
+        )
+    return top
+
+
+def nondifferentiable(impl: Callable) -> Callable:
+    """Decorator: a function with a zero or undefined derivative (comparisons, ``sign``).
+
+    It sees through every tracer and returns a plain array, a constant for all traces.
+    """
+
+    @functools.wraps(impl)
+    def constant(*args, **kwargs):
+        return impl(*(primal_value(a) for a in args), **kwargs)
+
+    return constant
+
+
+def not_differentiable_error(prim: Primitive, argnum: int) -> TypeError:
+    return TypeError(f"{prim.__name__} is not differentiable with respect to argument {argnum}.")
+
+
+class ArgnumRules:
+    """Rules for a primitive that takes any number of arrays (``concatenate``, ``einsum``).
+
+    ``rule(argnum, g, ans, *args, **kwargs)`` serves every position.
+    """
+
+    def __init__(self, rule: Callable) -> None:
+        self.rule = rule
+
+    def __len__(self) -> int:
+        return 1 << 30
+
+    def __getitem__(self, argnum: int) -> Callable:
+        return lambda g, ans, *args, **kwargs: self.rule(argnum, g, ans, *args, **kwargs)
+
+
+def defvjp(prim: Primitive, *rules: Callable | None) -> None:
+    """Attach one VJP rule per positional argument (``None`` where it is not differentiable)."""
+    prim.vjps = rules
+
+
+def defvjp_argnum(prim: Primitive, rule: Callable) -> None:
+    """Attach one VJP rule ``rule(argnum, g, ans, *args, **kwargs)`` for every argument."""
+    prim.vjps = ArgnumRules(rule)
+
+
+def defjvp(prim: Primitive, *rules: Callable | None) -> None:
+    """Attach one JVP rule per positional argument; the output tangent is their sum.
+
+    By linearity of the derivative, $\\dot y = \\sum_i \\partial_i f(x)\\,\\dot x_i$: each
+    rule gives one term, and constants (tangent ``None``) contribute nothing.
+    """
+    _attach_summed_jvp(prim, rules)
+
+
+def defjvp_argnum(prim: Primitive, rule: Callable) -> None:
+    """Attach one JVP rule ``rule(argnum, t, ans, *args, **kwargs)`` for every argument."""
+    _attach_summed_jvp(prim, ArgnumRules(rule))
+
+
+def _attach_summed_jvp(prim: Primitive, rules) -> None:
+    def jvp(tangents, ans, *args, **kwargs):
+        out = None
+        for argnum, tangent in enumerate(tangents):
+            if tangent is not None:
+                rule = rules[argnum] if argnum < len(rules) else None
+                if rule is None:
+                    raise not_differentiable_error(prim, argnum)
+                term = rule(tangent, ans, *args, **kwargs)
+                out = term if out is None else out + term
+        return out
+
+    prim.jvp = jvp
+
+
+def defjvp_linear(prim: Primitive) -> None:
+    """For a primitive linear in all its arrays jointly: its JVP is itself on the tangents."""
+
+    def jvp(tangents, ans, *args, **kwargs):
+        filled = (
+            np.zeros(np.shape(primal_value(a)), dtype=np.result_type(primal_value(a)))
+            if t is None
+            else t
+            for t, a in zip(tangents, args, strict=True)
+        )
+        return prim(*filled, **kwargs)
+
+    prim.jvp = jvp
+

@@ -1,0 +1,70 @@
+"""Pytrees: nested tuples, lists and dicts of arrays, such as a network's parameters.
+
+Transformations work on a flat list of leaves (the arrays) and rebuild the structure at
+the end, so ``grad`` of a loss of ``{"W": W, "b": b}`` is ``{"W": gW, "b": gb}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+
+class TreeDef(NamedTuple):
+    """The shape of a pytree without its leaves: a node's type, its keys, its children."""
+
+    kind: type | None  # None marks a leaf
+    keys: tuple = ()
+    children: tuple = ()
+
+    @property
+    def num_leaves(self) -> int:
+        return 1 if self.kind is None else sum(c.num_leaves for c in self.children)
+
+
+_LEAF = TreeDef(None)
+
+
+def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
+    """The leaves of ``tree`` in a fixed order, and the structure to rebuild it."""
+    leaves: list = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            keys = tuple(node)
+            return TreeDef(type(node), keys, tuple(visit(node[k]) for k in keys))
+        if isinstance(node, (tuple, list)):
+            return TreeDef(type(node), (), tuple(visit(child) for child in node))
+        leaves.append(node)
+        return _LEAF
+
+    return leaves, visit(tree)
+
+
+def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
+    """The tree of structure ``treedef`` holding ``leaves`` (the inverse of ``tree_flatten``)."""
+    remaining = iter(leaves)
+
+    def build(node: TreeDef):
+        if node.kind is None:
+            return next(remaining)
+        children = [build(child) for child in node.children]
+        if issubclass(node.kind, dict):
+            return node.kind(zip(node.keys, children, strict=True))
+        if hasattr(node.kind, "_fields"):  # a namedtuple
+            return node.kind(*children)
+        return node.kind(children)
+
+    return build(treedef)
+
+
+def tree_map(fn: Callable, tree: Any, *others: Any) -> Any:
+    """``fn`` applied leaf by leaf to ``tree`` and trees of the same structure."""
+    leaves, treedef = tree_flatten(tree)
+    other_leaves = []
+    for other in others:
+        these, other_def = tree_flatten(other)
+        if other_def != treedef:
+            raise ValueError(f"pytree structures differ: {treedef} and {other_def}")
+        other_leaves.append(these)
+    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *other_leaves, strict=True)])
