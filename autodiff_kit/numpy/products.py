@@ -26,10 +26,10 @@ def _as_matrices(g, a, b):
     NumPy treats a vector on the left as a row and on the right as a column; inserting
     those axes lets one formula, $\\bar A = \\bar C B^\\top$, serve every rank.
     """
+    if ndim_of(b) == 1:  # first, so that g has the column axis before a's row axis goes in
+        b, g = expand_dims(b, -1), expand_dims(g, -1)
     if ndim_of(a) == 1:
         a, g = expand_dims(a, 0), expand_dims(g, -2)
-    if ndim_of(b) == 1:
-        b, g = expand_dims(b, -1), expand_dims(g, -1)
     return g, a, b
 
 
