@@ -24,7 +24,7 @@ from autodiff_kit import numpy as anp
 from autodiff_kit import vspace
 from autodiff_kit.forward import Dual, ForwardTrace
 from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
-from autodiff_kit.reverse import Node, ReverseTrace
+from autodiff_kit.reverse import Node, ReverseTrace, backward
 from autodiff_kit.tracing import Tracer
 from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
 
@@ -83,6 +83,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     with ReverseTrace() as trace:
         inputs = [trace.new_input(value) for value in values]
         out = f(*tree_unflatten(treedef, inputs))
+    tape = trace.take_tape()
     out_leaves, out_def = tree_flatten(out)
     is_traced = [isinstance(o, Node) and o.trace is trace for o in out_leaves]
     out_values = [o.value if traced else o for o, traced in zip(out_leaves, is_traced, strict=True)]
@@ -94,7 +95,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
             _check_shape(g, shape_of(y), f"cotangent of output {i}")
         seeds = [(o, g) for o, g, traced in zip(out_leaves, cotangents, is_traced, strict=True)
                  if traced]
-        adjoints = trace.backward(seeds, inputs)
+        adjoints = backward(tape, seeds, inputs)
         return tree_unflatten(treedef, [_like_input(a, x) for a, x in zip(adjoints, leaves, strict=True)])
 
     return tree_unflatten(out_def, out_values), vjp_fn

@@ -42,7 +42,12 @@ class Node(Tracer):
 
 
 class ReverseTrace(Trace):
-    """A reverse-mode trace: the tape of every primitive applied to its nodes."""
+    """A reverse-mode trace: while open, the tape of every primitive applied to its nodes.
+
+    Leaving the trace hands the tape over (``take_tape``), so the nodes point to the
+    trace but the trace does not point back: no reference cycle, and memory is freed
+    as soon as the caller drops the tape.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,6 +55,10 @@ class ReverseTrace(Trace):
 
     def new_input(self, value) -> Node:
         return Node(value, self)
+
+    def take_tape(self) -> list[Node]:
+        tape, self.tape = self.tape, []
+        return tape
 
     def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Node:
         values, parents, nested = self.unwrap(args)
@@ -62,27 +71,28 @@ class ReverseTrace(Trace):
         self.tape.append(node)
         return node
 
-    def backward(self, seeds: list[tuple[Node, object]], inputs: list[Node]) -> list:
-        """Propagate output cotangents back to the inputs; return each input's adjoint.
 
-        ``seeds`` pairs output nodes with their cotangents. An input the outputs do not
-        depend on gets ``None``. All adjoints are cleared afterwards, so the sweep can run
-        again with other seeds.
-        """
-        for node, cotangent in seeds:
-            node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
-        for node in reversed(self.tape):
-            g = node.adjoint
-            if g is None:
-                continue
-            node.adjoint = None
-            for argnum, parent in node.parents:
-                contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
-                if parent.adjoint is None:
-                    parent.adjoint = contribution
-                else:
-                    parent.adjoint = parent.adjoint + contribution
-        adjoints = [node.adjoint for node in inputs]
-        for node in inputs:
-            node.adjoint = None
-        return adjoints
+def backward(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node]) -> list:
+    """Propagate output cotangents back along ``tape``; return each input's adjoint.
+
+    ``seeds`` pairs output nodes with their cotangents. An input the outputs do not
+    depend on gets ``None``. All adjoints are cleared afterwards, so the sweep can run
+    again with other seeds.
+    """
+    for node, cotangent in seeds:
+        node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
+    for node in reversed(tape):
+        g = node.adjoint
+        if g is None:
+            continue
+        node.adjoint = None
+        for argnum, parent in node.parents:
+            contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
+            if parent.adjoint is None:
+                parent.adjoint = contribution
+            else:
+                parent.adjoint = parent.adjoint + contribution
+    adjoints = [node.adjoint for node in inputs]
+    for node in inputs:
+        node.adjoint = None
+    return adjoints

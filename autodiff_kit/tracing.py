@@ -133,14 +133,19 @@ def primitive(impl: Callable) -> Primitive:
     """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive.
 
     Called with no tracer among its positional arguments, the primitive is just ``impl``;
-    otherwise the innermost trace among them handles the call.
+    otherwise the innermost (highest-level) trace among them handles the call.
     """
 
     def prim(*args, **kwargs):
+        top = None
         for arg in args:
-            if isinstance(arg, Tracer):
-                return _innermost_trace(prim, args).process(prim, args, kwargs)
-        return impl(*args, **kwargs)
+            if isinstance(arg, Tracer) and (top is None or arg.trace.level > top.level):
+                top = arg.trace
+        if top is None:
+            return impl(*args, **kwargs)
+        if not top.active:
+            raise _escaped_tracer_error(prim)
+        return top.process(prim, args, kwargs)
 
     functools.update_wrapper(prim, impl)
     prim.impl = impl
@@ -149,18 +154,12 @@ def primitive(impl: Callable) -> Primitive:
     return prim
 
 
-def _innermost_trace(prim: Primitive, args: tuple) -> Trace:
-    top = None
-    for arg in args:
-        if isinstance(arg, Tracer) and (top is None or arg.trace.level > top.level):
-            top = arg.trace
-    if not top.active:
-        raise RuntimeError(
-            f"{prim.__name__} received a traced value from a derivative that has already "
-            "finished (a value was kept outside the function being differentiated, for "
-            "example in a global variable or a list). Return it from the function instead."
-        )
-    return top
+def _escaped_tracer_error(prim: Primitive) -> RuntimeError:
+    return RuntimeError(
+        f"{prim.__name__} received a traced value from a derivative that has already "
+        "finished (a value was kept outside the function being differentiated, for "
+        "example in a global variable or a list). Return it from the function instead."
+    )
 
 
 def nondifferentiable(impl: Callable) -> Callable:

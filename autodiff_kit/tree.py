@@ -6,7 +6,7 @@ the end, so ``grad`` of a loss of ``{"W": W, "b": b}`` is ``{"W": gW, "b": gb}``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 
@@ -28,34 +28,35 @@ _LEAF = TreeDef(None)
 def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
     """The leaves of ``tree`` in a fixed order, and the structure to rebuild it."""
     leaves: list = []
+    return leaves, _flatten_into(tree, leaves)
 
-    def visit(node):
-        if isinstance(node, dict):
-            keys = tuple(node)
-            return TreeDef(type(node), keys, tuple(visit(node[k]) for k in keys))
-        if isinstance(node, (tuple, list)):
-            return TreeDef(type(node), (), tuple(visit(child) for child in node))
-        leaves.append(node)
-        return _LEAF
 
-    return leaves, visit(tree)
+def _flatten_into(node: Any, leaves: list) -> TreeDef:
+    # Module-level recursion: a nested function calling itself would be a reference
+    # cycle (function -> closure cell -> function) that keeps every leaf alive.
+    if isinstance(node, dict):
+        keys = tuple(node)
+        return TreeDef(type(node), keys, tuple(_flatten_into(node[k], leaves) for k in keys))
+    if isinstance(node, (tuple, list)):
+        return TreeDef(type(node), (), tuple(_flatten_into(child, leaves) for child in node))
+    leaves.append(node)
+    return _LEAF
 
 
 def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
     """The tree of structure ``treedef`` holding ``leaves`` (the inverse of ``tree_flatten``)."""
-    remaining = iter(leaves)
+    return _build(treedef, iter(leaves))
 
-    def build(node: TreeDef):
-        if node.kind is None:
-            return next(remaining)
-        children = [build(child) for child in node.children]
-        if issubclass(node.kind, dict):
-            return node.kind(zip(node.keys, children, strict=True))
-        if hasattr(node.kind, "_fields"):  # a namedtuple
-            return node.kind(*children)
-        return node.kind(children)
 
-    return build(treedef)
+def _build(node: TreeDef, remaining: Iterator) -> Any:
+    if node.kind is None:
+        return next(remaining)
+    children = [_build(child, remaining) for child in node.children]
+    if issubclass(node.kind, dict):
+        return node.kind(zip(node.keys, children, strict=True))
+    if hasattr(node.kind, "_fields"):  # a namedtuple
+        return node.kind(*children)
+    return node.kind(children)
 
 
 def tree_map(fn: Callable, tree: Any, *others: Any) -> Any:

@@ -119,7 +119,7 @@ def _inside(x, a_min, a_max):
     return logical_and(above, below)
 
 
-defvjp(clip, lambda g, ans, x, a_min, a_max: multiply(g, _inside(x, a_min, a_max)))
+defvjp(clip, lambda g, ans, x, a_min, a_max: unbroadcast(multiply(g, _inside(x, a_min, a_max)), shape_of(x)))
 defjvp(clip, lambda t, ans, x, a_min, a_max: multiply(t, _inside(x, a_min, a_max)))
 
 absolute = primitive(np.abs)

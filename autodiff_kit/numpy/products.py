@@ -103,7 +103,9 @@ def _einsum_vjp(argnum, g, ans, subscripts, *operands):
     if kept != mine:  # indices summed inside this operand alone: every entry got the sum
         cotangent = reshape(cotangent, tuple(
             shape_of(cotangent)[kept.index(c)] if c in kept else 1 for c in mine))
-        cotangent = broadcast_to(cotangent, np.broadcast_shapes(shape_of(cotangent), shape))
+    full = np.broadcast_shapes(shape_of(cotangent), shape)  # length-1 axes broadcast either way
+    if shape_of(cotangent) != full:
+        cotangent = broadcast_to(cotangent, full)
     return sum_to(cotangent, shape) if shape_of(cotangent) != shape else cotangent
 
 

@@ -37,7 +37,7 @@ def transpose(x, axes=None):
 
 
 defvjp(transpose, lambda g, ans, x, axes=None:
-       transpose(g, None if axes is None else tuple(np.argsort(axes))))
+       transpose(g, None if axes is None else tuple(np.argsort(np.mod(axes, ndim_of(x))))))
 defjvp(transpose, lambda t, ans, x, axes=None: transpose(t, axes))
 
 

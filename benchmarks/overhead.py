@@ -1,0 +1,70 @@
+"""Benchmark 1: the Python overhead per primitive in reverse mode.
+
+On a 3-vector, NumPy's arithmetic costs almost nothing, so what is timed is the
+bookkeeping each library does around every operation: wrapping values, recording a node
+on the tape, and later looking up and calling the VJP rule. The function is a chain of
+600 small operations, 200 times ``x = sin(x); x = x * c; x = x + c`` (``c`` a constant
+3-vector), then ``sum``; one ``grad`` call (forward with recording, then the backward
+sweep) is timed, and the measurement is that time / 600, in µs per operation.
+
+``c`` and the starting ``x`` are chosen near a period-doubling of the map
+``x -> c (sin x + 1)``, where the derivative of each step stays close to 1 in size: the
+gradient after 200 steps is of order 1e-2 instead of underflowing towards zero, so the
+check that the libraries agree compares real numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from benchmarks.harness import Row, Settings, Target, check_gradients_agree, make_row
+from benchmarks.libraries import Library
+from benchmarks.timing import format_seconds
+
+NAME = "overhead"
+STEPS, QUICK_STEPS = 200, 10
+OPS_PER_STEP = 3
+C = np.array([1.39, 1.395, 1.39])
+X0 = np.array([0.5, 0.5, 1.0])
+TARGET = Target(6.0, " µs/op", strict=True)  # the kit must stay under 6 µs/op
+REFERENCE_US_PER_OP = {"autograd": 12.4, "torch": 6.8}  # from the issue, on this kind of machine
+
+
+def make_chain(ops: Any, c: Any, steps: int) -> Callable:
+    """``x -> sum(...(sin(x) * c + c)...)``, ``steps`` times: ``3 * steps`` primitives, then sum."""
+
+    def chain(x):
+        for _ in range(steps):
+            x = ops.sin(x)
+            x = x * c
+            x = x + c
+        return ops.sum(x)
+
+    return chain
+
+
+def run(libraries: list[Library], settings: Settings) -> list[Row]:
+    """One row per library: µs per operation of ``grad`` of the chain."""
+    steps = QUICK_STEPS if settings.quick else STEPS
+    n_ops = OPS_PER_STEP * steps
+    calls = []  # (library, a call of grad of its chain at X0)
+    for lib in libraries:
+        chain = make_chain(lib.ops, lib.asarray(C), steps)
+        calls.append((lib, functools.partial(lib.grad(chain), lib.asarray(X0))))
+    check_gradients_agree(NAME, {lib.name: lib.numpy_of(grad_call()) for lib, grad_call in calls})
+
+    rows = []
+    case = f"{n_ops} ops on a 3-vector"
+    for lib, grad_call in calls:
+        timing = settings.measure(grad_call)
+        us_per_op = timing.seconds / n_ops * 1e6
+        rows.append(make_row(
+            NAME, case, lib.name,
+            f"{us_per_op:.1f} µs/op ({format_seconds(timing.seconds)} per grad)", timing.describe(),
+            value=us_per_op, target=None if settings.quick else TARGET,
+            reference=REFERENCE_US_PER_OP.get(lib.name)))
+    return rows

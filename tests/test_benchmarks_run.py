@@ -1,0 +1,84 @@
+"""The benchmarks run and check what they compare; their timings are not tested here.
+
+``python benchmarks/run.py --quick`` is run in-process (tiny problems, few repeats, a few
+seconds) and its table must have a row for each benchmark and each installed library. The
+gradient check that guards every benchmark must fail on a deliberately wrong gradient.
+"""
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
+
+from benchmarks import run
+from benchmarks.harness import QUICK, GradientMismatch, check_gradients_agree
+from benchmarks.libraries import KIT, load_libraries, tree_map
+
+INSTALLED = [KIT] + [name for name in ("autograd", "torch") if importlib.util.find_spec(name)]
+
+
+def _table_rows(output: str) -> list[list[str]]:
+    """The cells of each line of the printed table (rich or plain), split on runs of spaces."""
+    return [[cell.strip() for cell in line.replace("│", "  ").split("  ") if cell.strip()]
+            for line in output.splitlines()]
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["default", "plain"])
+def test_quick_run_prints_a_row_per_benchmark_and_installed_library(capsys, plain):
+    assert run.main(["--quick"] + (["--plain"] if plain else [])) == 0
+    rows = _table_rows(capsys.readouterr().out)
+    for benchmark in run.BENCHMARKS:
+        for library in INSTALLED:
+            assert any(cells[:1] == [benchmark] and library in cells for cells in rows), (
+                f"no row for {benchmark} / {library}")
+
+
+def test_only_runs_the_chosen_benchmark(capsys):
+    run.main(["--quick", "--plain", "--only", "overhead"])
+    first_cells = {cells[0] for cells in _table_rows(capsys.readouterr().out) if cells}
+    assert "overhead" in first_cells
+    assert "mlp_ratio" not in first_cells
+
+
+def test_a_missing_library_is_skipped_with_a_note(capsys, monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "torch" else real_find_spec(name, *args))
+    run.main(["--quick", "--plain", "--only", "overhead"])
+    output = capsys.readouterr().out
+    assert "torch is not installed, so its rows are skipped" in output
+    assert not any("torch" in cells for cells in _table_rows(output))
+
+
+def _wrong_by(factor: float):
+    """The kit, under another name, with every gradient scaled by ``factor``."""
+    kit = load_libraries()[0][0]
+
+    def grad(f):
+        right = kit.grad(f)
+        return lambda *args: tree_map(lambda g: g * factor, right(*args))
+
+    return dataclasses.replace(kit, name="wrong kit", grad=grad)
+
+
+@pytest.mark.parametrize("name", list(run.BENCHMARKS))
+def test_each_benchmark_refuses_to_time_a_wrong_gradient(name):
+    kit = load_libraries()[0][0]
+    with pytest.raises(GradientMismatch, match="wrong kit"):
+        run.BENCHMARKS[name].run([kit, _wrong_by(1.0001)], QUICK)
+
+
+def test_the_check_accepts_rounding_and_refuses_what_proves_nothing():
+    g = [(np.array([[1.0, -2.0]]), np.array([3.0]))]
+    check_gradients_agree("same", {"a": g, "b": tree_map(lambda x: x * (1 + 1e-12), g)})
+    with pytest.raises(GradientMismatch, match="all zero"):
+        check_gradients_agree("zeros", {"a": tree_map(np.zeros_like, g), "b": g})
+    with pytest.raises(GradientMismatch, match="gradient arrays"):
+        check_gradients_agree("fewer", {"a": g, "b": [g[0][0]]})
+    with pytest.raises(GradientMismatch, match="shapes"):
+        check_gradients_agree("shape", {"a": g, "b": [(np.array([1.0, -2.0]), np.array([3.0]))]})
