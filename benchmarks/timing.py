@@ -8,9 +8,8 @@ Why batches: a call much shorter than the clock's resolution and the loop around
 timed ``number`` times in a row, with ``number`` chosen so that one batch lasts at least
 ``min_time`` seconds; the result is the batch time divided by ``number``.
 
-The garbage collector stays on: a reverse-mode tape is made of many Python objects (the
-kit's is even a reference cycle, node to trace to tape, freed only by the collector), and
-the collections they trigger are part of what a user of the library pays. But the objects
+The garbage collector stays on: a reverse-mode tape is made of many Python objects, and
+the collections their allocation triggers are part of what a user of the library pays. But the objects
 that exist before timing starts (the modules of NumPy, autograd and PyTorch, all imported
 into this one process) are frozen out of collection with ``gc.freeze()``: otherwise every
 full collection triggered while one library runs would also scan the others' modules,
