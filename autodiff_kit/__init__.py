@@ -9,20 +9,35 @@ array([-4.,  4.])
 
 Where to read: ``tracing`` (tracers, traces, primitives), ``reverse`` (the tape and the
 backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its rules),
-``api`` (the transformations).
+``api`` (the transformations). Built on them: ``layers`` (fused layers with hand-derived
+VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
+(Hessian-vector products, Newton, forward gradients), ``program`` and ``render`` (the
+primal and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar
+tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked cases).
 """
 
-from autodiff_kit import numpy
-from autodiff_kit.api import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from autodiff_kit import chain, datasets, examples, layers, numpy, scalar
+from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
+from autodiff_kit.program import trace_program
 from autodiff_kit.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
+    "chain",
+    "datasets",
+    "examples",
+    "forward_gradient",
     "grad",
     "hessian",
     "hvp",
     "jacfwd",
     "jacrev",
     "jvp",
+    "layers",
+    "newton_step",
+    "numpy",
+    "scalar",
+    "trace_program",
     "tree_flatten",
     "tree_map",
     "tree_unflatten",

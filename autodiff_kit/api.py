@@ -6,7 +6,7 @@ backwards; ``jvp`` runs ``f`` under a forward trace. The rest are compositions:
 - ``grad``: one VJP with cotangent 1 on a scalar output;
 - ``jacrev``: $m$ VJPs, one row of the $m \\times n$ Jacobian each;
 - ``jacfwd``: $n$ JVPs, one column each;
-- ``hessian``: ``jacfwd(jacrev(f))``; ``hvp``: a JVP of ``grad(f)``.
+- ``hessian``: ``jacfwd(jacrev(f))`` (Hessian-vector products are in ``higher_order``).
 
 Inputs may be arrays, Python floats, or pytrees (tuples, lists, dicts) of them; results
 have the same structure.
@@ -269,12 +269,3 @@ def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
            [2., 0.]])
     """
     return jacfwd(jacrev(f, argnums), argnums)
-
-
-def hvp(f: Callable, x: Any, v: Any) -> Any:
-    """The Hessian-vector product $\\nabla^2 f(x)\\, v$ without forming the Hessian.
-
-    Forward over reverse: the directional derivative of $\\nabla f$ along $v$, at the cost
-    of a few gradients.
-    """
-    return jvp(grad(f), (x,), (v,))[1]

@@ -7,6 +7,7 @@ gradient check that guards every benchmark must fail on a deliberately wrong gra
 
 import dataclasses
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
 
-from benchmarks import run
+from autodiff_kit.chain import chain_flops, optimal_order
+from benchmarks import orderings, run
 from benchmarks.harness import QUICK, GradientMismatch, check_gradients_agree
 from benchmarks.libraries import KIT, load_libraries, tree_map
 
@@ -82,3 +84,21 @@ def test_the_check_accepts_rounding_and_refuses_what_proves_nothing():
         check_gradients_agree("fewer", {"a": g, "b": [g[0][0]]})
     with pytest.raises(GradientMismatch, match="shapes"):
         check_gradients_agree("shape", {"a": g, "b": [(np.array([1.0, -2.0]), np.array([3.0]))]})
+
+
+def test_orderings_prints_the_predicted_and_measured_ratio_of_each_order(capsys):
+    run.main(["--quick", "--plain", "--only", "orderings"])
+    rows = {cells[1]: cells[3] for cells in _table_rows(capsys.readouterr().out)
+            if cells[:1] == ["orderings"] and cells[2:3] == [KIT]}
+    assert len(rows) == 3 * len(orderings.QUICK_CASES)
+    for case in orderings.QUICK_CASES:
+        best_flops, best_tree = optimal_order(case.dims)
+        predicted = {"forward": chain_flops(case.dims, "forward") / best_flops,
+                     "reverse": chain_flops(case.dims, "reverse") / best_flops,
+                     f"optimal {best_tree}": 1.0}
+        for order, flops_ratio in predicted.items():
+            measurement = rows[f"{case}, {order}"]
+            found = re.fullmatch(r"flops ([\d.]+)×, time ([\d.]+)× \(.+ mults, .+\)", measurement)
+            assert found, measurement
+            assert found[1] == f"{flops_ratio:.2f}"
+            assert float(found[2]) > 0
