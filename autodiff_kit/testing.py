@@ -126,3 +126,30 @@ def _check(f, args, modes, order, outer, eps, rtol, atol, rng) -> None:
 
 def _name(f: Callable) -> str:
     return getattr(f, "__name__", "f")
+
+
+def assert_close(got: Any, expected: Any, name: str = "result", rtol: float = 1e-6,
+                 atol: float = 1e-9) -> None:
+    """Raise ``AssertionError`` unless ``got`` equals ``expected`` elementwise, $|g - e| \\le a + r|e|$.
+
+    Made for the visible checks of an exercise: the message names the output, compares
+    shapes first, then lists up to five wrong entries with the expected and received values.
+
+    >>> assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    >>> assert_close(np.array([1.0, 5.0]), np.array([1.0, 2.0]), "dx")
+    Traceback (most recent call last):
+    ...
+    AssertionError: dx: 1 of 2 entries are wrong: at (1,) expected 2 but got 5.
+    """
+    if got is None:
+        raise AssertionError(f"{name} is None: did the function forget to `return` its result?")
+    got_array, expected_array = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got_array.shape != expected_array.shape:
+        raise AssertionError(f"{name} has shape {got_array.shape}, expected {expected_array.shape}.")
+    wrong = ~np.isclose(got_array, expected_array, rtol=rtol, atol=atol)
+    if not wrong.any():
+        return
+    indices = np.argwhere(wrong)[:5]
+    listed = "; ".join(f"at {tuple(int(i) for i in index)} expected {expected_array[tuple(index)]:.6g} "
+                       f"but got {got_array[tuple(index)]:.6g}" for index in indices)
+    raise AssertionError(f"{name}: {int(wrong.sum())} of {wrong.size} entries are wrong: {listed}.")

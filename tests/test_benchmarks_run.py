@@ -102,3 +102,12 @@ def test_orderings_prints_the_predicted_and_measured_ratio_of_each_order(capsys)
             assert found, measurement
             assert found[1] == f"{flops_ratio:.2f}"
             assert float(found[2]) > 0
+
+
+def test_the_grading_benchmark_grades_both_ways_and_compares_the_grades(capsys):
+    from benchmarks import grading
+
+    assert grading.main(["--students", "1", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "nbgrader autograde, sequential" in out and "sandboxed judge, 2 workers" in out
+    assert re.search(r"Identical grades: yes \((\d+) of \1 test cells agree\)", out)

@@ -1,0 +1,97 @@
+"""Grading a class: the sandboxed parallel engine beside plain sequential nbgrader, in one run.
+
+``python benchmarks/grading.py [--students 60] [--workers N]`` builds the course, makes a
+simulated class of full submissions (every student hands in all five assignments; student
+``k`` makes the ``k``-th catalogued mistake of each assignment, cycling, with the reference
+answers in between), then grades the same submissions twice, each in a fresh copy of the
+built workspace: with nbgrader's own ``autograde`` (each notebook run in one kernel with its
+hidden tests, one notebook after another) and with the sandboxed engine (judging on all
+cores, then nbgrader's ``autograde`` applying the verdicts). Feedback is left out of both,
+as it is the same nbgrader step either way. It prints notebooks per minute side by side and
+whether every test cell got the same score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from course import build, demo, grading, notebooks, report
+from course.mistakes import mistakes_of
+from course.workspace import Workspace
+from grader_tests.runner import SEED_VARIABLE
+
+
+def simulated_class(size: int) -> list[demo.SimulatedStudent]:
+    """``size`` students; student ``k`` makes mistake ``k`` of each notebook (cycling; None: none)."""
+    catalogue = {a: [*mistakes_of(a), None] for a in notebooks.assignments()}
+    return [demo.SimulatedStudent(f"student_{k + 1:03d}", {a: m[k % len(m)] for a, m in catalogue.items()})
+            for k in range(size)]
+
+
+def timed_grade(workspace: Workspace, folder: Path, engine: str, workers: int) -> tuple[float, dict]:
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        started = time.perf_counter()
+        run = grading.grade(workspace, folder, progress, engine, workers, feedback=False)
+        elapsed = time.perf_counter() - started
+    if run.problems:
+        raise RuntimeError(f"{engine} grading reported problems: {run.problems[:3]}")
+    return elapsed, {(r.student, r.assignment, r.cell): r.score for r in report.test_results(workspace)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=60, help="class size (default 60)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(),
+                        help="sandbox judges (default: all cores)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault(SEED_VARIABLE, "benchmark")  # the same cases for both engines
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
+        root = Path(tmp)
+        built = Workspace(root / "built")
+        console.print("building the course ...", style="dim")
+        build.build(built)
+        folder = demo.write_class(built, simulated_class(args.students), root / "class")
+        count = args.students * len(notebooks.assignments())
+        results = {}
+        for engine in ("plain", "sandbox"):
+            workspace = Workspace(root / engine)
+            shutil.copytree(built.root, workspace.root)
+            console.print(f"grading {count} notebooks with the {engine} engine ...", style="dim")
+            results[engine] = timed_grade(workspace, folder, engine, args.workers)
+    (plain_time, plain_scores), (sandbox_time, sandbox_scores) = results["plain"], results["sandbox"]
+    differing = sorted(k for k in plain_scores if plain_scores[k] != sandbox_scores.get(k))
+    table = Table(title=f"Grading {args.students} students x {len(notebooks.assignments())} assignments "
+                        f"= {count} notebooks")
+    for column in ("engine", "wall time", "notebooks / min", "speed-up"):
+        table.add_column(column, justify="left" if column == "engine" else "right")
+    table.add_row("nbgrader autograde, sequential", f"{plain_time:.1f} s", f"{60 * count / plain_time:.1f}",
+                  "1.00x")
+    table.add_row(f"sandboxed judge, {args.workers} workers", f"{sandbox_time:.1f} s",
+                  f"{60 * count / sandbox_time:.1f}", f"{plain_time / sandbox_time:.2f}x")
+    console.print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+                  f"{platform.python_version()}", style="dim")
+    console.print(table)
+    console.print(f"Identical grades: {'yes' if not differing else 'NO'} "
+                  f"({len(plain_scores) - len(differing)} of {len(plain_scores)} test cells agree)")
+    for key in differing[:10]:
+        console.print(f"  {key}: plain {plain_scores[key]}, sandbox {sandbox_scores.get(key)}")
+    return 0 if not differing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The nbgrader course: the source assignments, their configuration, and the instructor's CLI."""

@@ -1,0 +1,106 @@
+"""``autodiff-course``: the instructor's command line (build, grade, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from course import build, demo, grading, report
+from course.workspace import Workspace
+from grader_tests.sandbox.judge import SandboxUnavailable
+
+DEFAULT_WORKSPACE = Path("course-workspace")
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def run_build(workspace: Workspace, console: Console) -> None:
+    with console.status("Validating the sources and releasing every assignment"):
+        releases = build.build(workspace)
+    for assignment, path in releases.items():
+        console.print(f"released {assignment}: {path}")
+
+
+def run_grade(workspace: Workspace, submissions: Path, console: Console, engine: str = "sandbox",
+              workers: int | None = None) -> grading.GradingRun:
+    started = time.perf_counter()
+    try:
+        with progress_bar(console) as progress:
+            run = grading.grade(workspace, submissions, progress, engine, workers)
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted.[/] Finished work is kept: run the same command again to resume.")
+        raise
+    results = report.test_results(workspace)
+    report.print_grades(results, console)
+    report.print_exercises(results, console)
+    for note in run.intake.notes:
+        console.print(f"[dim]note:[/] {note}")
+    for problem in run.problems:
+        console.print(f"[yellow]problem:[/] {problem}")
+    console.print(f"Graded {run.graded} notebooks in {time.perf_counter() - started:.1f} s. "
+                  f"Grades: {workspace.grades_csv}. "
+                  f"Feedback: {workspace.root / 'feedback'}/<student>/<assignment>/")
+    return run
+
+
+def run_demo(workspace: Workspace, typical: int, console: Console, engine: str, workers: int | None) -> None:
+    started = time.perf_counter()
+    shutil.rmtree(workspace.root, ignore_errors=True)
+    run_build(workspace, console)
+    students = demo.simulated_class(typical)
+    folder = demo.write_class(workspace, students, workspace.root / "simulated-class")
+    console.print(f"Simulated class of {len(students)} in {folder}:")
+    for student in students:
+        made = [f"{m.function}: {m.what}" for m in student.mistakes.values() if m is not None]
+        what = "the release, untouched" if student.blank else ("; ".join(made) or "the reference solutions")
+        console.print(f"  {student.name}: {what}")
+    run_grade(workspace, folder, console, engine, workers)
+    console.print(f"Demo finished in {time.perf_counter() - started:.0f} s.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autodiff-course", description=__doc__)
+    parser.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
+                        help="where nbgrader writes releases, submissions, the gradebook and feedback "
+                             f"(default: ./{DEFAULT_WORKSPACE})")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="validate the sources and generate every student release")
+    grade = commands.add_parser("grade", help="autograde a folder or zip with one folder per student")
+    grade.add_argument("submissions", type=Path)
+    demo_parser = commands.add_parser("demo", help="build, simulate a class, grade it end to end")
+    for command in (grade, demo_parser):
+        command.add_argument("--engine", choices=grading.ENGINES, default="sandbox",
+                             help="sandbox: judge outside the student's reach, on all cores (default); "
+                                  "plain: nbgrader's own in-kernel execution, one notebook at a time")
+        command.add_argument("--workers", type=int, default=None, help="parallel judges (default: all cores)")
+    demo_parser.add_argument("--typical", type=int, default=3,
+                             help="how many simulated students with typical mistakes (default 3)")
+    args = parser.parse_args(argv)
+    console = Console()
+    workspace = Workspace(args.workspace.resolve())
+    try:
+        if args.command == "build":
+            run_build(workspace, console)
+        elif args.command == "grade":
+            run_grade(workspace, args.submissions, console, args.engine, args.workers)
+        else:
+            run_demo(workspace, args.typical, console, args.engine, args.workers)
+    except (build.BuildError, FileNotFoundError, ValueError, SandboxUnavailable) as error:
+        console.print(f"[red]error:[/] {error}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

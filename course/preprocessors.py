@@ -1,0 +1,79 @@
+"""Two steps added to nbgrader's autograde: restoring deleted cells, and applying verdicts.
+
+``RestoreMissingCells`` puts back every locked cell of the source notebook (setup, visible
+checks, hidden tests) that a student deleted, where it stood, so a deleted test is scored
+instead of its grade going blank. (nbgrader's own ``add_missing_cells`` fails when the
+cell before the missing one is not a grade cell.)
+
+``ApplyVerdicts`` takes the place of nbgrader's ``Execute``: instead of running the
+student's notebook (and the hidden tests with it) in one kernel, it writes into each test
+cell the outcome the sandboxed judge recorded, an error output carrying the judge's
+sentence for a failed test and a short line for a passed one. nbgrader's own
+``SaveAutoGrades`` then reads the cells as usual and records the scores in the gradebook,
+so everything downstream (feedback, exports, the formgrader) is plain nbgrader.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+class RestoreMissingCells(NbGraderPreprocessor):
+    source_folder = Unicode("", help="The course's source folder: <assignment>/<notebook>.ipynb.").tag(
+        config=True)
+
+    def preprocess(self, nb, resources):
+        assignment, name = resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"]
+        source = nbformat.read(Path(self.source_folder) / assignment / f"{name}.ipynb", as_version=4)
+        place = 0
+        for cell in source.cells:
+            wanted = _nbgrader(cell).get("grade_id")
+            present = [i for i, c in enumerate(nb.cells) if wanted and _nbgrader(c).get("grade_id") == wanted]
+            if present:
+                place = present[0] + 1
+            elif wanted and _nbgrader(cell).get("locked"):
+                nb.cells.insert(place, copy.deepcopy(cell))
+                place += 1
+        return nb, resources
+
+
+class MissingVerdicts(RuntimeError):
+    """A notebook reached autograde before the judge had recorded its verdicts."""
+
+
+class ApplyVerdicts(NbGraderPreprocessor):
+    verdict_folder = Unicode("", help="Folder of <student>/<assignment>.json verdict files.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
+        path = Path(self.verdict_folder) / student / f"{assignment}.json"
+        if not path.exists():
+            raise MissingVerdicts(f"No verdicts for {student}/{assignment} in {self.verdict_folder}.")
+        verdicts = {v["cell"]: v for v in json.loads(path.read_text())["verdicts"]}
+        for cell in nb.cells:
+            meta = _nbgrader(cell)
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            verdict = verdicts.get(meta.get("grade_id"))
+            if verdict is None:
+                cell.outputs = [failure_output("This test was not run by the grader.")]
+            elif verdict["score"] >= verdict["points"]:
+                cell.outputs = [new_output("stream", name="stdout", text="Passed.\n")]
+            else:
+                cell.outputs = [failure_output(verdict["message"])]
+        return nb, resources
+
+
+def failure_output(message: str):
+    return new_output("error", ename="TestFailed", evalue=message, traceback=[f"TestFailed: {message}"])

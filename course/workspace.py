@@ -1,0 +1,101 @@
+"""Where nbgrader works: a folder outside the repository, laid out as an nbgrader course.
+
+``source/`` is copied in from the course, and nbgrader writes ``release/``, ``submitted/``,
+``autograded/``, ``feedback/`` and the SQLite ``gradebook.db`` beside it. The settings are
+those of ``course/nbgrader_config.py``, with the root and the exchange moved here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.apps import NbGraderAPI
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, OverwriteCells
+from sqlalchemy.exc import SAWarning
+from traitlets.config import Config, PyFileConfigLoader
+
+from course.notebooks import COURSE_ROOT, SOURCE
+from course.preprocessors import ApplyVerdicts, RestoreMissingCells
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.gradebook}"
+
+    @property
+    def grades_csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    def folder(self, stage: str, assignment: str, student: str = "") -> Path:
+        """``<root>/<stage>/[<student>/]<assignment>``, as nbgrader lays it out."""
+        parts = [stage, student, assignment] if student else [stage, assignment]
+        return self.root.joinpath(*parts)
+
+    def notebook(self, stage: str, assignment: str, student: str = "") -> Path:
+        return self.folder(stage, assignment, student) / f"{assignment}.ipynb"
+
+    @property
+    def verdicts(self) -> Path:
+        """The sandboxed judge's verdicts, one JSON file per ``<student>/<assignment>``."""
+        return self.root / "verdicts"
+
+    def config(self, sandboxed: bool = False) -> Config:
+        """The course's nbgrader settings, rooted here.
+
+        ``sandboxed``: autograde applies the judge's verdicts (``ApplyVerdicts``) instead of
+        running the notebook in a kernel with nbgrader's ``Execute``.
+        """
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.db_url = self.db_url
+        config.Exchange.root = str(self.root / "exchange")
+        sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
+        config.Autograde.sanitize_preprocessors = [
+            step for before in sanitize for step in ([RestoreMissingCells, before] if before is OverwriteCells
+                                                     else [before])]
+        config.RestoreMissingCells.source_folder = str(self.root / "source")
+        if sandboxed:
+            steps = [ApplyVerdicts if step is Execute else step
+                     for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+            config.Autograde.autograde_preprocessors = steps
+            config.ApplyVerdicts.verdict_folder = str(self.verdicts)
+        return config
+
+    def api(self, sandboxed: bool = False) -> NbGraderAPI:
+        """nbgrader's Python API on this workspace, its logging kept out of the terminal.
+
+        nbgrader runs ``alembic`` and starts kernels by command name, so this Python's
+        ``bin`` folder goes first on ``PATH`` (a virtual environment need not be activated).
+        """
+        bin_folder = str(Path(sys.executable).parent)
+        if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_folder:
+            os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
+        # nbgrader 0.9.6 adds a submission to the session late; SQLAlchemy 2 warns, harmlessly.
+        warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
+        config = self.config(sandboxed)
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        api.log.setLevel(logging.ERROR)
+        return api
+
+    def copy_sources(self) -> None:
+        """Make ``source/`` a fresh copy of the course's source assignments."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.root / "source", ignore_errors=True)
+        shutil.copytree(SOURCE, self.root / "source",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))

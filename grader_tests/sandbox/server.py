@@ -1,0 +1,181 @@
+"""The sandbox: a fork server in which student code runs, one child per graded function.
+
+Started by the judge as ``python -I -m grader_tests.sandbox.server <fd>``, it imports
+NumPy, the whole kit and the probes, then confines itself with Landlock to the Python
+installation and a private scratch folder (no gradebook, no hidden tests, no solutions,
+not even the kit's source, so nothing can be reloaded), caps its memory and files, and
+sends its stdout and stderr to ``/dev/null``. It never runs student code itself: for each
+graded function the judge passes it a socket, and it forks a child that
+
+1. enters a Landlock domain of its own (it cannot signal the server or its siblings) and
+   disables the kit's twin of that function, so a student's code that merely calls it
+   gets an exception instead of the answer (its code object is replaced, which catches
+   every reference to it, and the original is not kept anywhere);
+2. runs the student's cells one by one, reporting each, so the judge knows which cell hangs;
+3. runs the probes the judge asks for and returns their plain results.
+
+A child that loops, exits or crashes takes only itself down; the judge kills it and forks
+another for the checks that are left.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import linecache
+import os
+import pkgutil
+import resource
+import signal
+import site
+import socket
+import sys
+
+import numpy as np
+
+import autodiff_kit
+from grader_tests import probes
+from grader_tests.sandbox import wire
+from grader_tests.sandbox.landlock import restrict_to
+
+MEMORY_LIMIT = 3 * 2**30
+FILE_LIMIT = 64 * 2**20
+REFERENCE_MESSAGE = ("This calls the reference kit's own {name}, which earns no credit: "
+                     "write the computation yourself.")
+
+
+def import_everything() -> None:
+    """Import every module of the kit and the probes now, while their files may still be read."""
+    for package in (autodiff_kit, probes):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if module.name != "autodiff_kit.widgets":
+                importlib.import_module(module.name)
+
+
+def readable() -> list[str]:
+    """What student code may read: the Python installation and its packages, nothing of ours."""
+    return sorted({sys.base_prefix, sys.prefix, *site.getsitepackages(), "/usr/lib", "/usr/share",
+                   "/dev/null", "/dev/urandom", "/proc/self", "/etc/localtime"})
+
+
+def confine(scratch: str) -> None:
+    """Landlock to the Python installation and ``scratch``; limits on memory, file size, cores."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    restrict_to(readable(), [scratch])
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def tripwire_code(free_variables: int, message: str):
+    """The code of a function that raises ``RuntimeError(message)``, with as many free variables as needed.
+
+    A function's ``__code__`` can only be replaced by code with the same number of free
+    variables as its closure has cells, so the tripwire is compiled to match.
+    """
+    names = [f"unused_{i}" for i in range(free_variables)]
+    lines = ["def outer():", *(f"    {name} = None" for name in names),
+             "    def tripwire(*args, **kwargs):", f"        ({', '.join(names)}{',' if names else ''})",
+             f"        raise RuntimeError({message!r})", "    return tripwire"]
+    scope: dict = {}
+    exec("\n".join(lines), scope)
+    return scope["outer"]().__code__
+
+
+def disable(dotted: str) -> None:
+    """Make the kit's function, primitive or class ``dotted`` raise, wherever it is referenced from."""
+    module_name, _, attribute = dotted.rpartition(".")
+    target = getattr(importlib.import_module(module_name), attribute)
+    function = target.__init__ if isinstance(target, type) else getattr(target, "impl", target)
+    message = REFERENCE_MESSAGE.format(name=attribute)
+    function.__code__ = tripwire_code(len(function.__closure__ or ()), message)
+
+
+def without_magics(source: str) -> str:
+    """A cell's source with IPython's ``%magic`` and ``!shell`` lines turned into ``pass``."""
+    lines = source.splitlines()
+    return "\n".join(line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip()[:1] in ("%", "!")
+                     else line for line in lines)
+
+
+def run_cells(sock: socket.socket, cells: list, namespace: dict) -> None:
+    """Run each student cell, telling the judge how it went before starting the next."""
+    for cell_id, source in cells:
+        wire.send(sock, {"kind": "cell_started", "cell": cell_id})
+        filename, code = f"<cell {cell_id}>", without_magics(source)
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)  # lines in tracebacks
+        try:
+            exec(compile(code, filename, "exec"), namespace)
+            wire.send(sock, {"kind": "cell_done", "cell": cell_id, "error": None})
+        except BaseException as error:
+            wire.send(sock, {"kind": "cell_done", "cell": cell_id,
+                             "error": f"{type(error).__name__}: {str(error)[:500]}"})
+
+
+def serve_checks(sock: socket.socket, namespace: dict) -> None:
+    """Run the probes the judge sends until it says ``done``."""
+    def ask(request, payload):
+        wire.send(sock, {"kind": "ask", "request": request, "payload": probes.to_plain(payload)})
+        reply = wire.receive(sock)
+        if reply.get("kind") != "answer":
+            raise RuntimeError(str(reply.get("message", "The grader refused the question.")))
+        return reply["value"]
+
+    while True:
+        message = wire.receive(sock)
+        if message.get("kind") != "check":
+            return
+        result = probes.run(message["probe"], namespace, message["args"], ask)
+        wire.send(sock, {"kind": "result", "value": result})
+
+
+def child(sock: socket.socket, spec: dict) -> None:
+    """Run one graded function's checks on the student's code, then exit."""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    restrict_to(readable(), [os.getcwd()])  # a domain of its own: it cannot signal the server
+    for dotted in spec["twins"]:
+        disable(dotted)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    run_cells(sock, spec["cells"], namespace)
+    wire.send(sock, {"kind": "cells_done"})
+    serve_checks(sock, namespace)
+
+
+def serve(control: socket.socket) -> None:
+    """Fork a child for every ``fork`` request, handing it the socket that came with the request."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1, 1)
+        except OSError:
+            return
+        if not message or not fds:
+            return
+        spec = wire.receive(control)
+        child_socket = socket.socket(fileno=fds[0])
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            try:
+                child(child_socket, spec)
+            finally:
+                os._exit(0)
+        child_socket.close()
+        wire.send(control, {"kind": "forked", "pid": pid})
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    np.seterr(all="ignore")
+    import_everything()
+    confine(os.getcwd())
+    wire.send(control, {"kind": "ready"})
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()
