@@ -13,7 +13,8 @@ backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its ru
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
 (Hessian-vector products, Newton, forward gradients), ``program`` and ``render`` (the
 primal and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar
-tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked cases).
+tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked cases), and
+``widgets`` (the lectures' explorers; needs the ``lectures`` extra).
 """
 
 from autodiff_kit import chain, datasets, examples, layers, numpy, scalar

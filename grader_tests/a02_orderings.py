@@ -205,20 +205,14 @@ class Accumulation(ChainProduct):
                      start)
 
 
-class ForwardAccumulation(Accumulation):
-    abstract = True
-    function = "forward_accumulate"
-    order = "forward"
-
-
-class ForwardAccumulateValues(ForwardAccumulation):
+class AccumulateValues:
     aspect = "values"
 
     def verdict(self, case: Case, got: object) -> None:
         self.expect_value(case, got)
 
 
-class ForwardAccumulateOrder(ForwardAccumulation):
+class AccumulateOrder:
     aspect = "order"
     points = 2
     probe = "through_matmul"
@@ -228,7 +222,7 @@ class ForwardAccumulateOrder(ForwardAccumulation):
         self.expect_order(case)
 
 
-class ForwardAccumulateOneLayer(ForwardAccumulation):
+class AccumulateOneLayer:
     """A chain of one factor is that factor: no product at all."""
 
     aspect = "one_layer"
@@ -239,7 +233,7 @@ class ForwardAccumulateOneLayer(ForwardAccumulation):
         self.expect_value(case, got)
 
 
-class ForwardAccumulateTenLayers(ForwardAccumulation):
+class AccumulateTenLayers:
     aspect = "ten_layers"
     probe = "through_matmul"
     layers = (10, 11)
@@ -249,48 +243,11 @@ class ForwardAccumulateTenLayers(ForwardAccumulation):
         self.expect_value(case, got)
 
 
-class ReverseAccumulation(Accumulation):
-    abstract = True
-    function = "reverse_accumulate"
-    order = "reverse"
-
-
-class ReverseAccumulateValues(ReverseAccumulation):
-    aspect = "values"
-
-    def verdict(self, case: Case, got: object) -> None:
-        self.expect_value(case, got)
-
-
-class ReverseAccumulateOrder(ReverseAccumulation):
-    aspect = "order"
-    points = 2
-    probe = "through_matmul"
-    layers = (3, 7)
-
-    def verdict(self, case: Case, got: object) -> None:
-        self.expect_order(case)
-
-
-class ReverseAccumulateOneLayer(ReverseAccumulation):
-    """A chain of one factor is that factor: no product at all."""
-
-    aspect = "one_layer"
-    probe = "through_matmul"
-    layers = (1, 2)
-
-    def verdict(self, case: Case, got: object) -> None:
-        self.expect_value(case, got)
-
-
-class ReverseAccumulateTenLayers(ReverseAccumulation):
-    aspect = "ten_layers"
-    probe = "through_matmul"
-    layers = (10, 11)
-
-    def verdict(self, case: Case, got: object) -> None:
-        self.expect_order(case)
-        self.expect_value(case, got)
+# The same four checks for both modes: defining each class registers it.
+for _order in ("forward", "reverse"):
+    for _aspect in (AccumulateValues, AccumulateOrder, AccumulateOneLayer, AccumulateTenLayers):
+        type(f"{_order.title()}{_aspect.__name__}", (_aspect, Accumulation),
+             {"function": f"{_order}_accumulate", "order": _order, "__module__": __name__})
 
 
 # --- chain_flops: costs -----------------------------------------------------------------

@@ -18,7 +18,7 @@ import contextlib
 import io
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,26 @@ def to_plain(value: Any) -> Any:
         return np.array(value, dtype=np.float64, subok=False)
     except Exception:
         return Unreadable(type(value).__name__)
+
+
+@contextlib.contextmanager
+def substituted(namespace: dict, replacements: dict) -> Iterator[None]:
+    """Bind ``replacements`` in ``namespace`` while the block runs, then restore what was there.
+
+    A probe lends the student the kit's reference for the *other* graded functions this
+    way, so that each function is judged on its own.
+    """
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def student_function(namespace: dict, name: str) -> Callable:

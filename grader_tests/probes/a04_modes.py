@@ -24,28 +24,12 @@ from collections.abc import Callable, Iterator
 from numbers import Real
 
 from autodiff_kit import scalar
-from grader_tests.probes import Ask, probe, student_function
+from grader_tests.probes import Ask, probe, student_function, substituted
 
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
           "pow": operator.pow}
 FUNCTIONS = ("sin", "cos", "exp", "log")
 REFERENCE_FUNCTIONS = {name: getattr(scalar, name) for name in FUNCTIONS}
-
-
-@contextlib.contextmanager
-def substituted(namespace: dict, replacements: dict) -> Iterator[None]:
-    """Bind ``replacements`` in ``namespace`` while the block runs, then restore what was there."""
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def run_program(program: list, make_input: Callable, functions: dict) -> list:

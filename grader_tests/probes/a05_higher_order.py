@@ -26,8 +26,7 @@ from autodiff_kit import api, higher_order
 from autodiff_kit.forward import Dual
 from autodiff_kit.reverse import Node
 from autodiff_kit.tracing import Tracer
-from grader_tests.probes import Ask, probe, student_function
-from grader_tests.probes.a04_modes import substituted
+from grader_tests.probes import Ask, probe, student_function, substituted
 
 
 def reference_hessian(f: Callable, x: np.ndarray) -> np.ndarray:
