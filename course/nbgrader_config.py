@@ -18,3 +18,5 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ipykernel warns on stderr, once per notebook, that its local TCP sockets are unencrypted.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
