@@ -24,9 +24,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+from course.notebooks import grade_id, nbgrader_of
 
 
 class RestoreMissingCells(NbGraderPreprocessor):
@@ -38,11 +36,11 @@ class RestoreMissingCells(NbGraderPreprocessor):
         source = nbformat.read(Path(self.source_folder) / assignment / f"{name}.ipynb", as_version=4)
         place = 0
         for cell in source.cells:
-            wanted = _nbgrader(cell).get("grade_id")
-            present = [i for i, c in enumerate(nb.cells) if wanted and _nbgrader(c).get("grade_id") == wanted]
+            wanted = grade_id(cell)
+            present = [i for i, c in enumerate(nb.cells) if wanted and grade_id(c) == wanted]
             if present:
                 place = present[0] + 1
-            elif wanted and _nbgrader(cell).get("locked"):
+            elif wanted and nbgrader_of(cell).get("locked"):
                 nb.cells.insert(place, copy.deepcopy(cell))
                 place += 1
         return nb, resources
@@ -62,7 +60,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
             raise MissingVerdicts(f"No verdicts for {student}/{assignment} in {self.verdict_folder}.")
         verdicts = {v["cell"]: v for v in json.loads(path.read_text())["verdicts"]}
         for cell in nb.cells:
-            meta = _nbgrader(cell)
+            meta = nbgrader_of(cell)
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
                 continue
             verdict = verdicts.get(meta.get("grade_id"))

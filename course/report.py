@@ -7,6 +7,7 @@ counts towards the exercise ``<function>``.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -39,10 +40,14 @@ def test_results(workspace: Workspace) -> list[TestResult]:
     return results
 
 
+@functools.cache
+def graded_functions(assignment: str) -> tuple[str, ...]:
+    return tuple(notebooks.solution_ids(notebooks.read(notebooks.source_path(assignment))))
+
+
 def exercise_of(assignment: str, cell: str) -> str:
     """The graded function a test cell belongs to: the longest solution id it is named after."""
-    functions = notebooks.solution_ids(notebooks.read(notebooks.source_path(assignment)))
-    owners = [f for f in functions if cell.startswith(f"test_{f}_")]
+    owners = [f for f in graded_functions(assignment) if cell.startswith(f"test_{f}_")]
     return max(owners, key=len) if owners else cell
 
 
@@ -72,12 +77,8 @@ def print_grades(results: list[TestResult], console: Console) -> None:
 def print_exercises(results: list[TestResult], console: Console) -> None:
     """Per graded function: mean score over the class, and how many students failed each test."""
     by_exercise: dict[tuple[str, str], list[TestResult]] = defaultdict(list)
-    owner_cache: dict[tuple[str, str], str] = {}
     for result in results:
-        key = (result.assignment, result.cell)
-        if key not in owner_cache:
-            owner_cache[key] = exercise_of(*key)
-        by_exercise[result.assignment, owner_cache[key]].append(result)
+        by_exercise[result.assignment, exercise_of(result.assignment, result.cell)].append(result)
     table = Table(title="Exercises")
     for column in ("assignment", "exercise", "mean score", "students failing each test"):
         table.add_column(column, justify="right" if column == "mean score" else "left")

@@ -209,16 +209,17 @@ def judge_function(sandbox: Sandbox, assignment: str, function: str, checks: lis
         cells = [cell for cell in program if cell[0] not in left_out]
         child = sandbox.fork(TWINS.get(function, ()), cells)
         try:
-            child.run_cells(limits.cell)
+            cell_errors = child.run_cells(limits.cell)
         except ChildLost as lost:
             child.kill()
-            culprit = lost.cell or "?"
-            left_out[culprit] = ("did not finish" if lost.hung else "ended the process")
             if lost.cell is None:  # died outside any cell: nothing left to leave out
                 verdicts += [failed(check, lost_message(function, lost, limits)) for check in pending]
                 return verdicts
+            left_out[lost.cell] = "did not finish" if lost.hung else "ended the process"
             continue
         note = "".join(f" (Cell `{cell}` was skipped: it {why}.)" for cell, why in left_out.items())
+        if function in cell_errors:
+            note += f" (Running the cell `{function}` raised {cell_errors[function]}.)"
         while pending:
             check = pending.pop(0)
             case = check.case(rng_for(assignment, check.cell_id()))

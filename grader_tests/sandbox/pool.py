@@ -85,6 +85,9 @@ def _start_worker(seed: str) -> None:
 
 
 def _judge(job: Job, seed: str, limits: Limits) -> Job:
+    global _sandbox
+    if not _sandbox.alive():  # should never happen (children cannot signal it), but lose nothing if it does
+        _sandbox = Sandbox()
     source = nbformat.read(job.source, as_version=4)
     submission = nbformat.read(job.submission, as_version=4)
     save(job, seed, judge_submission(_sandbox, job.assignment, source, submission, limits))
