@@ -63,7 +63,10 @@ def readable_problem(path: Path) -> str | None:
 
 @contextmanager
 def opened(source: Path):
-    """``source`` as a folder: itself, or a zip's contents unpacked to a temporary folder."""
+    """``source`` as a folder of student folders: itself, or a zip unpacked to a temporary folder.
+
+    A zip whose only entry is a folder of student folders (``class/ada/...``) is unwrapped.
+    """
     if source.is_dir():
         yield source
         return
@@ -76,17 +79,10 @@ def opened(source: Path):
                 raise ValueError(f"{source} has a member that escapes its folder: {member}")
         archive.extractall(target)
         entries = [p for p in target.iterdir() if p.name != "__MACOSX"]
-        yield entries[0] if len(entries) == 1 and entries[0].is_dir() and not _has_notebooks_at_top(
-            entries[0]) and _looks_like_class(entries[0]) else target
-
-
-def _has_notebooks_at_top(folder: Path) -> bool:
-    return any(folder.glob("*.ipynb"))
-
-
-def _looks_like_class(folder: Path) -> bool:
-    """A zip of one folder that holds the student folders (not a zip of one student's folder)."""
-    return any(child.is_dir() for child in folder.iterdir())
+        only = entries[0] if len(entries) == 1 and entries[0].is_dir() else None
+        wraps_class = only is not None and not any(only.glob("*.ipynb")) and any(
+            child.is_dir() for child in only.iterdir())
+        yield only if wraps_class else target
 
 
 def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:

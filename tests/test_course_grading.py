@@ -6,6 +6,7 @@ catalogued mistake loses points on its function and nowhere else; the releases h
 solution and no hidden test; the CLI's demo runs from start to end.
 """
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from course_support import built_workspace, grade, points
 
 from course import build, cli, demo, notebooks
 from course.mistakes import mistakes_of
+from course.submissions import collect
 
 ASSIGNMENTS = notebooks.assignments()
 
@@ -78,3 +80,19 @@ def test_the_demo_runs_end_to_end(tmp_path, capsys):
     assert (tmp_path / "work" / "grades.csv").read_text().count("\n") > 1
     feedback = list((tmp_path / "work" / "feedback").rglob("*.html"))
     assert len(feedback) == 3 * len(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_zipped_class_is_taken_in_like_its_folder(wrapped, course_cache, tmp_path):
+    workspace = built_workspace(course_cache, tmp_path / "work")
+    folder = demo.write_class(workspace, demo.simulated_class(typical=1), tmp_path / "class")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in folder.rglob("*.ipynb"):
+            zipped.write(path, Path("class" if wrapped else "") / path.relative_to(folder))
+    from_zip = collect(archive, ASSIGNMENTS, tmp_path / "from-zip")
+    from_folder = collect(folder, ASSIGNMENTS, tmp_path / "from-folder")
+    assert from_zip.problems == from_folder.problems == []
+    assert sorted((s.student, s.assignment) for s in from_zip.submissions) == sorted(
+        (s.student, s.assignment) for s in from_folder.submissions)
+    assert len(from_zip.submissions) == 3 * len(ASSIGNMENTS)
