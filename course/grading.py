@@ -87,9 +87,12 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
         progress.advance(task)
     if feedback:
         write_feedback(workspace, recorded_now, workers, intake, progress)
-    if engine == "sandbox":
-        for submission in recorded_now:
-            mark_recorded(job_of(workspace, submission), seed)
+    for submission in recorded_now:  # the gradebook now holds the sandbox's verdicts, or plain's own grades
+        job = job_of(workspace, submission)
+        if engine == "sandbox":
+            mark_recorded(job, seed)
+        else:
+            _marker(job).unlink(missing_ok=True)
     export_csv(workspace)
     return GradingRun(intake, len(intake.submissions) - len(todo) + len(recorded_now))
 

@@ -98,3 +98,14 @@ def test_an_interrupted_run_resumes_without_judging_finished_work(workspace, tmp
     judge_all(jobs, seed, 1, Limits())
     assert all(job.verdict_file.stat().st_mtime_ns == stamp for job, stamp in stamps.items())
     assert all(job.verdict_file.exists() for job in jobs)
+
+
+def test_a_plain_run_between_two_sandbox_runs_is_not_taken_for_recorded_verdicts(workspace, tmp_path):
+    folder = demo.write_class(workspace, demo.simulated_class(typical=0)[:1], tmp_path / "class")
+    _, first = grade(workspace, folder, engine="sandbox")
+    markers = list(workspace.verdicts.rglob("*.recorded"))
+    assert markers
+    grade(workspace, folder, engine="plain")
+    assert not any(marker.exists() for marker in markers)
+    _, again = grade(workspace, folder, engine="sandbox")
+    assert again == first and all(marker.exists() for marker in markers)
