@@ -16,6 +16,8 @@ from course.workspace import Workspace
 from grader_tests.sandbox.judge import SandboxUnavailable
 
 DEFAULT_WORKSPACE = Path("course-workspace")
+PLAIN_WARNING = ("--engine plain runs each student's code in a kernel with your rights: it can read the "
+                 "hidden tests and the solutions and rewrite the gradebook. Use it only for work you trust.")
 
 
 def progress_bar(console: Console) -> Progress:
@@ -33,6 +35,8 @@ def run_build(workspace: Workspace, console: Console) -> None:
 def run_grade(workspace: Workspace, submissions: Path, console: Console, engine: str = "sandbox",
               workers: int | None = None) -> grading.GradingRun:
     started = time.perf_counter()
+    if engine == "plain":
+        console.print(f"[yellow]warning:[/] {PLAIN_WARNING}")
     try:
         with progress_bar(console) as progress:
             run = grading.grade(workspace, submissions, progress, engine, workers)

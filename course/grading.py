@@ -25,7 +25,8 @@ from course import notebooks
 from course.submissions import Intake, Submission, collect
 from course.workspace import Workspace
 from grader_tests.runner import SEED_VARIABLE
-from grader_tests.sandbox.judge import Limits
+from grader_tests.sandbox.judge import Limits, check_sandbox_available
+from grader_tests.sandbox.namespaces import die_with_parent
 from grader_tests.sandbox.pool import Job, fingerprint, judge_all, session_seed
 
 ENGINES = ("sandbox", "plain")
@@ -63,6 +64,8 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
         raise ValueError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
     if not workspace.gradebook.exists():
         raise FileNotFoundError(f"No gradebook in {workspace.root}: run `autodiff-course build` first.")
+    if engine == "sandbox":
+        check_sandbox_available()
     intake = collect(source, notebooks.assignments(), workspace.root / "submitted")
     todo = intake.submissions
     seed = session_seed(workspace.verdicts)
@@ -121,7 +124,8 @@ def write_feedback(workspace: Workspace, submissions: list[Submission], workers:
                    progress: Progress) -> None:
     """Feedback HTML for each submission, on ``workers`` processes (it only reads the gradebook)."""
     task = progress.add_task("Writing feedback", total=len(submissions))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as executor:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as executor:
         futures = {executor.submit(_feedback, workspace.root, s.assignment, s.student): s
                    for s in submissions}
         for future in as_completed(futures):

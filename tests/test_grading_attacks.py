@@ -11,7 +11,12 @@ get a sentence in the summary and lose nothing else.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import textwrap
+import threading
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -36,9 +41,14 @@ def cheat_if(condition: str) -> str:
             f"{textwrap.indent(reference(), '    ')}\nexcept BaseException:\n    pass\n")
 
 
-def attacks(workspace_root: str) -> dict[str, str]:
+def attacks(workspace_root: str, port: int) -> dict[str, str]:
+    """Each attack's solution cell; ``port`` is a TCP and UDP port on this machine that counts arrivals."""
     db = f"{workspace_root}/gradebook.db"
     return {
+        "connects_over_tcp": cheat_if(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), "
+                                      "timeout=2).sendall(b'grades please')"),
+        "sends_over_udp": cheat_if(f"import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                                   f".sendto(b'x', ('127.0.0.1', {port}))"),
         "reads_gradebook_relative": cheat_if("open('../../../gradebook.db', 'rb').read(16)"),
         "reads_gradebook_absolute": cheat_if(f"open({db!r}, 'rb').read(16)"),
         "reads_hidden_tests": cheat_if("import grader_tests.a01_jacobians"),
@@ -108,15 +118,49 @@ def attacks(workspace_root: str) -> dict[str, str]:
     }
 
 
+class ConnectionCounter:
+    """A TCP and a UDP socket on one loopback port, counting what reaches them."""
+
+    def __init__(self) -> None:
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.port = self.tcp.getsockname()[1]
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.tcp.setblocking(False)
+        self.udp.setblocking(False)
+
+    def count(self) -> int:
+        arrived = 0
+        for receive in (self.tcp.accept, lambda: self.udp.recvfrom(64)):
+            while True:
+                try:
+                    receive()
+                except BlockingIOError:
+                    break
+                arrived += 1
+        return arrived
+
+    def close(self) -> None:
+        self.tcp.close()
+        self.udp.close()
+
+
 @pytest.fixture(scope="module")
-def graded(course_cache, tmp_path_factory):
+def counter():
+    listening = ConnectionCounter()
+    yield listening
+    listening.close()
+
+
+@pytest.fixture(scope="module")
+def graded(course_cache, tmp_path_factory, counter):
     """One class graded once: an honest student, a blank one, and every attacker."""
     root = tmp_path_factory.mktemp("attacks")
     workspace = built_workspace(course_cache, root / "work")
     folder = root / "class"
     write(folder, "honest", ASSIGNMENT, filled(workspace, ASSIGNMENT))
     write(folder, "victim", ASSIGNMENT, notebooks.read(workspace.notebook("release", ASSIGNMENT)))
-    for name, source in attacks(str(workspace.root)).items():
+    for name, source in attacks(str(workspace.root), counter.port).items():
         write(folder, name, ASSIGNMENT, filled(workspace, ASSIGNMENT, {TARGET: source}))
     # Cells that hang or exit at import time, after every function is defined.
     breakers = {"hangs_at_import": "while True:\n    pass\n", "exits_at_import": "import os\nos._exit(3)\n",
@@ -137,7 +181,7 @@ def split(workspace, scores, student):
     return target, others
 
 
-ATTACKS = list(attacks("/"))
+ATTACKS = list(attacks("/", 0))
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
@@ -153,6 +197,65 @@ def test_a_cell_that_breaks_the_process_costs_only_itself(graded, student):
     workspace, _, scores = graded
     for cell, worth in points(workspace, ASSIGNMENT).items():
         assert scores[student, ASSIGNMENT, cell] == worth, cell
+
+
+def test_nothing_sent_from_the_sandbox_arrives(graded, counter):
+    assert counter.count() == 0
+
+
+ESCAPEE = "adk-escapee"
+
+
+def escaping_processes() -> int:
+    """How many processes on this machine bear the escapee's name."""
+    count = 0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            count += comm.read_text().strip() == ESCAPEE
+    return count
+
+
+def test_no_process_outlives_its_check(course_cache, tmp_path):
+    """Each function's cells start a process that detaches (fork, setsid, fork) and sleeps forever.
+
+    The cell then waits half a second, so that a watcher polling every 50 ms sees each escapee.
+    """
+    workspace = built_workspace(course_cache, tmp_path / "work")
+    escape = textwrap.dedent(f"""
+        import ctypes, os, threading, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                ctypes.CDLL(None).prctl(15, {ESCAPEE.encode()!r}, 0, 0, 0)  # PR_SET_NAME
+                while True:
+                    time.sleep(1)
+            os._exit(0)
+        threading.Thread(target=lambda: time.sleep(3600), daemon=True).start()
+        time.sleep(0.5)
+        """)
+    notebook = filled(workspace, ASSIGNMENT)
+    notebook.cells.append(nbformat.v4.new_code_cell(escape))
+    write(tmp_path / "class", "escaper", ASSIGNMENT, notebook)
+    seen, grading_done = [], threading.Event()
+
+    def watch():
+        while not grading_done.is_set():
+            seen.append(escaping_processes())
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        _, scores = grade(workspace, tmp_path / "class", workers=1, limits=LIMITS)
+    finally:
+        grading_done.set()
+        watcher.join()
+    functions = notebooks.solution_ids(notebooks.read(workspace.notebook("source", ASSIGNMENT)))
+    assert max(seen) >= 1, "the escapee never started, so this test proves nothing"
+    assert max(seen) < len(functions), "escapees of earlier checks were still alive during later ones"
+    assert escaping_processes() == 0
+    assert all(scores["escaper", ASSIGNMENT, cell] == worth
+               for cell, worth in points(workspace, ASSIGNMENT).items())
 
 
 def test_other_students_are_graded_as_if_no_attacker_were_there(graded):

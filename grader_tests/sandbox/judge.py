@@ -28,7 +28,7 @@ import nbformat
 from grader_tests.checks import Check, checks_of
 from grader_tests.feedback import GradingError
 from grader_tests.runner import rng_for
-from grader_tests.sandbox import wire
+from grader_tests.sandbox import landlock, namespaces, wire
 from grader_tests.sandbox.twins import TWINS
 
 MAX_CELL_CHARS = 200_000
@@ -55,6 +55,18 @@ class Verdict:
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox could not start (for instance, the kernel lacks Landlock)."""
+
+
+def check_sandbox_available() -> None:
+    """Raise ``SandboxUnavailable`` with one sentence if this machine cannot confine student code."""
+    reason = namespaces.available()
+    if reason is None and landlock.abi_version() < 1:
+        reason = "the kernel has no Landlock (Linux 5.13 or newer, with Landlock enabled at boot, has it)"
+    if reason is not None:
+        raise SandboxUnavailable(
+            f"The grading sandbox cannot run here: {reason}. Grade on a Linux machine or VM that has it, "
+            "or choose --engine plain knowing that student code then runs with your rights (it can read "
+            "the hidden tests and the solutions, and rewrite the gradebook).")
 
 
 class ChildLost(Exception):
@@ -133,7 +145,8 @@ class Sandbox:
         environment = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.scratch,
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader_tests.sandbox.server", str(theirs.fileno())],
+            [sys.executable, "-I", "-m", "grader_tests.sandbox.server", str(theirs.fileno()),
+             str(os.getpid())],
             pass_fds=(theirs.fileno(),), cwd=self.scratch, env=environment,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         theirs.close()

@@ -3,7 +3,8 @@
 Landlock (Linux 5.13+) lets an unprivileged process give up access rights for itself and
 every process it later forks: once ``restrict_to`` returns, files outside the listed folders
 cannot be opened, listed, written or executed, whatever their permissions say, and the
-process cannot ptrace or signal processes outside its domain. The grader's sandbox calls it
+process cannot ptrace or signal processes outside its domain. Where the kernel has
+Landlock's network rules (ABI 4), TCP binds and connections are refused too. The grader's sandbox calls it
 after importing everything it needs, so the gradebook, the hidden tests and the course's
 solutions are out of reach of the code it then runs.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 from collections.abc import Iterable
 
 CREATE_RULESET, ADD_RULE, RESTRICT_SELF = 444, 445, 446
@@ -28,6 +30,7 @@ EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 FS_RIGHTS_ABI1 = (1 << 13) - 1  # execute ... make_sym
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+BIND_TCP, CONNECT_TCP = 1 << 0, 1 << 1
 READ_ONLY = EXECUTE | READ_FILE | READ_DIR
 
 
@@ -50,6 +53,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def abi_version() -> int:
     """The Landlock ABI the kernel offers, or 0 if none."""
+    if sys.platform != "linux":
+        return 0
     version = _libc.syscall(CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION))
     return max(version, 0)
 
@@ -80,8 +85,9 @@ def restrict_to(read_only: Iterable[str], read_write: Iterable[str]) -> int:
                                   "the gradebook and the hidden tests from student code.")
     handled = _handled_rights(abi)
     scoped = (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if abi >= 6 else 0
-    attr = _RulesetAttr(handled, 0, scoped)
-    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8
+    network = (BIND_TCP | CONNECT_TCP) if abi >= 4 else 0  # handled, and no rule grants them
+    attr = _RulesetAttr(handled, network, scoped)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 16 if abi >= 4 else 8
     ruleset = _check(_libc.syscall(CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                                    ctypes.c_uint32(0)), "landlock_create_ruleset")
     try:

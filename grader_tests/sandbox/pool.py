@@ -26,6 +26,7 @@ import nbformat
 
 from grader_tests.runner import SEED_VARIABLE
 from grader_tests.sandbox.judge import Limits, Sandbox, Verdict, judge_submission
+from grader_tests.sandbox.namespaces import die_with_parent
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def _start_worker(seed: str) -> None:
     atexit.register(_sandbox.close)
 
 
+def _start_pool_worker(seed: str, parent: int) -> None:
+    die_with_parent(parent)
+    _start_worker(seed)
+
+
 def _judge(job: Job, seed: str, limits: Limits) -> Job:
     global _sandbox
     if not _sandbox.alive():  # should never happen (children cannot signal it), but lose nothing if it does
@@ -112,7 +118,7 @@ def judge_all(jobs: Iterable[Job], seed: str, workers: int, limits: Limits,
             _sandbox.close()
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_start_worker, initargs=(seed,)) as executor:
+                             initializer=_start_pool_worker, initargs=(seed, os.getpid())) as executor:
         futures = [executor.submit(_judge, job, seed, limits) for job in todo]
         try:
             for future in as_completed(futures):

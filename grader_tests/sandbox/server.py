@@ -1,11 +1,13 @@
 """The sandbox: a fork server in which student code runs, one child per graded function.
 
-Started by the judge as ``python -I -m grader_tests.sandbox.server <fd>``, it imports
-NumPy, the whole kit and the probes, then confines itself with Landlock to the Python
-installation and a private scratch folder (no gradebook, no hidden tests, no solutions,
-not even the kit's source, so nothing can be reloaded), caps its memory and files, and
-sends its stdout and stderr to ``/dev/null``. It never runs student code itself: for each
-graded function the judge passes it a socket, and it forks a child that
+Started by the judge as ``python -I -m grader_tests.sandbox.server <fd> <judge pid>``, it
+imports NumPy, the whole kit and the probes, then confines itself with Landlock to the
+Python installation and a private scratch folder (no gradebook, no hidden tests, no
+solutions, not even the kit's source, so nothing can be reloaded), caps its memory and
+files, and sends its stdout and stderr to ``/dev/null``. It never runs student code itself:
+for each graded function the judge passes it a socket, and it forks a keeper that makes
+new user, PID and network namespaces (``namespaces``) and forks their first process, which
+forks the child that
 
 1. enters a Landlock domain of its own (it cannot signal the server or its siblings) and
    disables the kit's twin of that function, so a student's code that merely calls it
@@ -14,13 +16,17 @@ graded function the judge passes it a socket, and it forks a child that
 2. runs the student's cells one by one, reporting each, so the judge knows which cell hangs;
 3. runs the probes the judge asks for and returns their plain results.
 
-A child that loops, exits or crashes takes only itself down; the judge kills it and forks
-another for the checks that are left.
+A child that loops, exits or crashes takes only itself down; the judge kills the keeper's
+process group and forks another for the checks that are left. With the keeper goes the
+namespace's first process, and with it every process the student's code started. Every
+link of the chain (server, keeper, first process) dies with its parent, so nothing
+outlives the grading command, even one killed with ``kill -9``.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import linecache
 import os
@@ -37,6 +43,7 @@ import autodiff_kit
 from grader_tests import probes
 from grader_tests.sandbox import wire
 from grader_tests.sandbox.landlock import restrict_to
+from grader_tests.sandbox.namespaces import become_subreaper, die_with_parent, isolate
 
 MEMORY_LIMIT = 3 * 2**30
 FILE_LIMIT = 64 * 2**20
@@ -134,8 +141,6 @@ def serve_checks(sock: socket.socket, namespace: dict) -> None:
 
 def child(sock: socket.socket, spec: dict) -> None:
     """Run one graded function's checks on the student's code, then exit."""
-    os.setpgid(0, 0)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     restrict_to(readable(), [os.getcwd()])  # a domain of its own: it cannot signal the server
     for dotted in spec["twins"]:
         disable(dotted)
@@ -143,6 +148,38 @@ def child(sock: socket.socket, spec: dict) -> None:
     run_cells(sock, spec["cells"], namespace)
     wire.send(sock, {"kind": "cells_done"})
     serve_checks(sock, namespace)
+
+
+def fork_dying_with_parent() -> int:
+    """``os.fork``, the new process being killed by the kernel when this one dies."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # seen from a new PID namespace, the parent (outside it) has pid 0
+        die_with_parent(0 if os.getpid() == 1 else parent)
+    return pid
+
+
+def wait_for(pid: int) -> None:
+    """Reap children (orphans included) until ``pid`` has exited."""
+    while os.wait()[0] != pid:
+        pass
+
+
+def keeper(sock: socket.socket, spec: dict) -> None:
+    """Make the namespaces, fork their first process, which runs ``child``; exit when it ends."""
+    os.setpgid(0, 0)  # the judge kills this group: the keeper and the namespace's first process
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    isolate()
+    if fork_dying_with_parent() == 0:  # process 1 of the namespace: its death kills all inside
+        worker = fork_dying_with_parent()
+        if worker == 0:
+            child(sock, spec)
+            return
+        sock.close()  # the judge sees end-of-file as soon as the worker is gone
+        wait_for(worker)
+        return
+    sock.close()
+    os.wait()
 
 
 def serve(control: socket.socket) -> None:
@@ -157,19 +194,23 @@ def serve(control: socket.socket) -> None:
             return
         spec = wire.receive(control)
         child_socket = socket.socket(fileno=fds[0])
-        pid = os.fork()
+        pid = fork_dying_with_parent()
         if pid == 0:
             control.close()
             try:
-                child(child_socket, spec)
+                keeper(child_socket, spec)
             finally:
                 os._exit(0)
+        with contextlib.suppress(OSError):  # the keeper may have done it already
+            os.setpgid(pid, pid)
         child_socket.close()
         wire.send(control, {"kind": "forked", "pid": pid})
 
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
+    die_with_parent(int(sys.argv[2]))
+    become_subreaper()
     np.seterr(all="ignore")
     import_everything()
     confine(os.getcwd())
