@@ -48,6 +48,8 @@ def run_grade(workspace: Workspace, submissions: Path, console: Console, engine:
     report.print_exercises(results, console)
     for note in run.intake.notes:
         console.print(f"[dim]note:[/] {note}")
+    for repaired in run.intake.repairs:
+        console.print(f"[cyan]repaired:[/] {repaired}")
     for problem in run.problems:
         console.print(f"[yellow]problem:[/] {problem}")
     console.print(f"Graded {run.graded} notebooks in {time.perf_counter() - started:.1f} s. "

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
 from rich.progress import Progress
 
 from course import notebooks
+from course.repair import Unrepairable, repair_file
 from course.submissions import Intake, Submission, collect
 from course.workspace import Workspace
 from grader_tests.runner import SEED_VARIABLE
@@ -67,6 +69,7 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
     if engine == "sandbox":
         check_sandbox_available()
     intake = collect(source, notebooks.assignments(), workspace.root / "submitted")
+    repair_submissions(workspace, intake)
     todo = intake.submissions
     seed = session_seed(workspace.verdicts)
     if engine == "sandbox":
@@ -98,6 +101,29 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
             _marker(job).unlink(missing_ok=True)
     export_csv(workspace)
     return GradingRun(intake, len(intake.submissions) - len(todo) + len(recorded_now))
+
+
+def repair_submissions(workspace: Workspace, intake: Intake) -> None:
+    """Repair each taken-in notebook's grading metadata against its release (``course.repair``).
+
+    A line per repaired notebook goes to ``intake.repairs``; a notebook that cannot be
+    repaired is named, with its cell, in ``intake.problems`` and left out, the rest graded.
+    """
+    releases: dict[str, nbformat.NotebookNode] = {}
+    kept = []
+    for submission in intake.submissions:
+        assignment, name = submission.assignment, f"{submission.student}/{submission.assignment}.ipynb"
+        if assignment not in releases:
+            releases[assignment] = notebooks.read(workspace.notebook("release", assignment))
+        try:
+            repairs = repair_file(submission.path, releases[assignment])
+        except Unrepairable as error:
+            intake.problems.append(f"{name}: {error}, so it could not be graded.")
+            continue
+        kept.append(submission)
+        if repairs:
+            intake.repairs.append(f"{name}: {'; '.join(repairs)}.")
+    intake.submissions = kept
 
 
 @contextmanager

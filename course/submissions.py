@@ -6,13 +6,20 @@ or ``copy of 01_jacobians.ipynb`` is graded as ``01_jacobians`` with a note. Wha
 graded is reported, never dropped silently: files outside any student folder, notebooks of
 no assignment, unreadable or empty notebooks, and two notebooks for one assignment (the
 one named exactly, else the newest, is graded; the other is named in the report).
+
+Only a student's own files are taken: symbolic links (which could point at the
+instructor's source notebook), device files, FIFOs and sockets are refused, and so are zip
+entries with an absolute path, a ``..`` or a link; each gets a note and the rest is graded.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import tempfile
+import warnings
 import zipfile
 from collections import defaultdict
 from contextlib import contextmanager
@@ -20,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.warnings import DuplicateCellId
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -36,6 +44,7 @@ class Intake:
     submissions: list[Submission] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
 
 
 def assignment_named(filename: str, assignments: list[str]) -> str | None:
@@ -53,7 +62,9 @@ def readable_problem(path: Path) -> str | None:
     if path.stat().st_size == 0:
         return "is an empty file"
     try:
-        notebook = nbformat.read(path, as_version=4)
+        with warnings.catch_warnings():  # copied cells share an id; course.repair renumbers them
+            warnings.simplefilter("ignore", DuplicateCellId)
+            notebook = nbformat.read(path, as_version=4)
     except Exception as error:
         return f"is not a readable notebook ({type(error).__name__})"
     if not any(cell.cell_type == "code" for cell in notebook.cells):
@@ -61,11 +72,34 @@ def readable_problem(path: Path) -> str | None:
     return None
 
 
+def refused_entry(member: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry is not unpacked, or None."""
+    name = member.filename
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "has an absolute path"
+    if ".." in re.split(r"[/\\]", name):
+        return "climbs out of its folder with `..`"
+    if stat.S_ISLNK(member.external_attr >> 16):
+        return "is a symbolic link"
+    return None
+
+
+def refused_file(path: Path) -> str | None:
+    """Why ``path`` is not a student's own file, or None: links and special files are refused."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link"
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        return "is not a regular file (a device, FIFO or socket)"
+    return None
+
+
 @contextmanager
-def opened(source: Path):
+def opened(source: Path, problems: list[str]):
     """``source`` as a folder of student folders: itself, or a zip unpacked to a temporary folder.
 
     A zip whose only entry is a folder of student folders (``class/ada/...``) is unwrapped.
+    Zip entries that are refused get a sentence in ``problems`` and are not unpacked.
     """
     if source.is_dir():
         yield source
@@ -74,15 +108,35 @@ def opened(source: Path):
         raise ValueError(f"{source} is neither a folder nor a zip file.")
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(source) as archive:
         target = Path(tmp).resolve()
-        for member in archive.namelist():
-            if not (target / member).resolve().is_relative_to(target):
-                raise ValueError(f"{source} has a member that escapes its folder: {member}")
-        archive.extractall(target)
+        for member in archive.infolist():
+            if (why := refused_entry(member)) is None:
+                archive.extract(member, target)
+            else:
+                problems.append(f"{member.filename} (in {source.name}): {why}; not unpacked.")
         entries = [p for p in target.iterdir() if p.name != "__MACOSX"]
         only = entries[0] if len(entries) == 1 and entries[0].is_dir() else None
         wraps_class = only is not None and not any(only.glob("*.ipynb")) and any(
             child.is_dir() for child in only.iterdir())
         yield only if wraps_class else target
+
+
+def own_notebooks(folder: Path, root: Path, problems: list[str]) -> list[Path]:
+    """The notebooks under ``folder`` that are its own files; a sentence in ``problems`` for each refused one.
+
+    Links to folders are not followed; links and special files named like notebooks are refused.
+    """
+    found = []
+    for here, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name != ".ipynb_checkpoints")
+        for name in sorted(folders) + sorted(files):
+            path = Path(here) / name
+            refused = refused_file(path)
+            if refused is None and name.endswith(".ipynb") and name in files:
+                found.append(path)
+            elif refused is not None and (name.endswith(".ipynb") or name in folders):
+                problems.append(f"{path.relative_to(root)}: {refused}; only a student's own files are "
+                                "graded, so it was not.")
+    return found
 
 
 def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
@@ -92,10 +146,14 @@ def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
     cannot be graded gets a sentence in ``Intake.problems``.
     """
     intake = Intake()
-    with opened(source) as root:
+    with opened(source, intake.problems) as root:
         candidates: dict[tuple[str, str], list[Path]] = defaultdict(list)
         for entry in sorted(root.iterdir()):
             if entry.name.startswith((".", "__MACOSX")):
+                continue
+            if (why := refused_file(entry)) is not None:
+                intake.problems.append(f"{entry.name}: {why}; only a student's own files are graded, so "
+                                       "nothing in it was.")
                 continue
             if not entry.is_dir():
                 intake.problems.append(f"{entry.name}: not inside a student's folder, so it belongs to "
@@ -104,8 +162,9 @@ def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
             if not STUDENT_ID.match(entry.name):
                 intake.problems.append(f"{entry.name}/: not a usable student id (letters, digits, _ . -).")
                 continue
-            notebooks = [p for p in sorted(entry.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
-            if not notebooks:
+            known = len(intake.problems)
+            notebooks = own_notebooks(entry, root, intake.problems)
+            if not notebooks and len(intake.problems) == known:
                 intake.problems.append(f"{entry.name}/: no notebook in this folder.")
             for path in notebooks:
                 where = path.relative_to(root)
@@ -127,6 +186,6 @@ def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
                                            f"graded {chosen.relative_to(root)} instead.")
             staged = submitted / student / assignment / f"{assignment}.ipynb"
             staged.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(chosen, staged)
+            shutil.copy2(chosen, staged, follow_symlinks=False)
             intake.submissions.append(Submission(student, assignment, staged))
     return intake
