@@ -42,14 +42,25 @@ class FunctionOracle(Oracle):
         return self.f(x)
 
 
+def away_from_zero(rng: np.random.Generator, shape, low: float, high: float) -> np.ndarray:
+    """Entries of random sign with magnitudes uniform in ``[low, high]``."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
+
+
 def smooth_map(rng: np.random.Generator, n: int, m: int | None) -> tuple[Callable, Callable]:
     """A random ``f`` and its Jacobian in closed form: $f(x) = \\sin(Ax) + B x^2$, an
     $(m, n)$ Jacobian $\\cos(Ax) \\odot A + 2 B \\operatorname{diag}(x)$; for ``m=None`` the
-    scalar $f(x) = w \\cdot \\sin x$, whose Jacobian is the row $(w \\odot \\cos x)^\\top$."""
+    scalar $f(x) = w \\cdot \\sin x + c \\cdot x^2$, whose Jacobian is the row
+    $(w \\odot \\cos x + 2 c \\odot x)^\\top$.
+
+    $|A_{ij}|, |w_j| \\le 1$ and $|B_{ij}|, |c_j| \\ge 1$ keep every second derivative at least 1 in
+    size, so a one-sided difference is off by at least $\\epsilon / 2$ in every entry, whatever the
+    draw; with $x$ in $[-1, 1]^n$, $|f| \\le 11$ and central differences round to about 3e-9.
+    """
     if m is None:
-        w = rng.standard_normal(n)
-        return (lambda x: w @ np.sin(x)), (lambda x: (w * np.cos(x))[None, :])
-    A, B = rng.standard_normal((m, n)), rng.standard_normal((m, n))
+        w, c = away_from_zero(rng, n, 0.2, 1.0), away_from_zero(rng, n, 1.0, 2.0)
+        return (lambda x: w @ np.sin(x) + c @ x**2), (lambda x: (w * np.cos(x) + 2 * c * x)[None, :])
+    A, B = away_from_zero(rng, (m, n), 0.2, 1.0), away_from_zero(rng, (m, n), 1.0, 2.0)
     return (lambda x: np.sin(A @ x) + B @ x**2), (lambda x: np.cos(A @ x)[:, None] * A + 2 * B * x)
 
 
@@ -87,7 +98,7 @@ class NumericalJacobian(Check):
         while m == n:
             m = int(rng.integers(2, 6))
         f, jacobian = smooth_map(rng, n, m)
-        x = rng.standard_normal(n)
+        x = rng.uniform(-1.0, 1.0, n)
         eps = None if self.eps is None else float(rng.uniform(*self.eps))
         args = [x] if eps is None else [x, eps]
         return Case("oracle_callback", {"function": self.function, "request": "f", "args": args},
@@ -95,13 +106,14 @@ class NumericalJacobian(Check):
                     notes={"f": f, "x": x, "eps": eps})
 
     def expect_derivative(self, case: Case, got: object, name: str, why_shape: str) -> None:
-        """Against the closed form: central differences with eps = 1e-6 are good to about 1e-9 here."""
+        """Against the closed form, to 1e-8: central differences with eps = 1e-6 are good to about 1e-9
+        here (rounding), a one-sided difference is off by at least 5e-7 (``smooth_map``)."""
         array = as_float_array(got, name)
-        close = array.shape == case.expected.shape and np.allclose(array, case.expected, rtol=1e-6, atol=1e-7)
+        close = array.shape == case.expected.shape and np.allclose(array, case.expected, rtol=1e-8, atol=1e-8)
         hint = "" if close else difference_hint(array, case.notes["f"], case.notes["x"], 1e-6)
         if hint:
             raise GradingError(f"{name} is off by more than central differences allow. {hint}")
-        expect_close(array, case.expected, name, why_shape=why_shape, rtol=1e-6, atol=1e-7)
+        expect_close(array, case.expected, name, why_shape=why_shape, rtol=1e-8, atol=1e-8)
 
 
 class NumericalJacobianShape(NumericalJacobian):

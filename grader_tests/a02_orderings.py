@@ -206,7 +206,10 @@ class Accumulation(ChainProduct):
 
 
 class AccumulateValues:
+    """Three layers or more: with two, every order makes the one product J2 @ J1."""
+
     aspect = "values"
+    layers = (3, 7)
 
     def verdict(self, case: Case, got: object) -> None:
         self.expect_value(case, got)
@@ -398,6 +401,39 @@ def mixed_dims(rng: np.random.Generator) -> list[int]:
             return dims
 
 
+def misjudged_orders(dims: list[int]) -> list[tuple[int, chain.Tree]]:
+    """``(cost, tree)`` of two plausible wrong dynamic programs: the split priced by its last
+    product alone (greedy), and the last product priced with $m_s$ instead of $m_{s+1}$."""
+    length = len(dims) - 1
+    greedy = lambda cost, i, s, j: dims[j + 1] * dims[s + 1] * dims[i]
+    misindexed = lambda cost, i, s, j: cost[s + 1][j] + cost[i][s] + dims[j + 1] * dims[s] * dims[i]
+    found = []
+    for price in (greedy, misindexed):
+        cost = [[0] * length for _ in range(length)]
+        split = [[0] * length for _ in range(length)]
+        for span in range(1, length):
+            for i in range(length - span):
+                j = i + span
+                cost[i][j], split[i][j] = min((price(cost, i, s, j), s) for s in range(i, j))
+
+        def tree(i: int, j: int, split=split) -> chain.Tree:
+            return i if i == j else (tree(split[i][j] + 1, j), tree(i, split[i][j]))
+
+        found.append((cost[0][length - 1], tree(0, length - 1)))
+    return found
+
+
+def separating_dims(rng: np.random.Generator) -> list[int]:
+    """A chain of 3 to 7 layers on which both ``misjudged_orders`` miss the least cost and every
+    cheapest tree, so those slips fail the cost and tree checks whatever the draw."""
+    while True:
+        dims = random_dims(rng, int(rng.integers(3, 8)), 1, 41)
+        best, _ = chain.optimal_order(dims)
+        wrong = misjudged_orders(dims)
+        if all(cost != best and chain.tree_flops(dims, tree) != best for cost, tree in wrong):
+            return dims
+
+
 class OptimalOrder(Check):
     """``optimal_order(dims)``: the least cost, and a tree that is a bracketing and achieves it."""
 
@@ -442,6 +478,9 @@ class OptimalOrderCost(OptimalOrder):
     aspect = "cost"
     points = 2
 
+    def dims(self, rng: np.random.Generator) -> list[int]:
+        return separating_dims(rng)
+
     def verdict(self, case: Case, got: object) -> None:
         self.expect_flops(case, self.unpack(got)[0])
 
@@ -449,6 +488,9 @@ class OptimalOrderCost(OptimalOrder):
 class OptimalOrderTree(OptimalOrder):
     aspect = "tree"
     points = 2
+
+    def dims(self, rng: np.random.Generator) -> list[int]:
+        return separating_dims(rng)
 
     def verdict(self, case: Case, got: object) -> None:
         self.expect_tree(case, self.unpack(got)[1])

@@ -686,7 +686,14 @@ def use_everything(d: Draw) -> None:
 
 
 class BackwardShared(BackwardCheck):
-    """Nodes used several times (``b = a + a; c = b * b``...): adjoints summed over all uses."""
+    """Nodes used several times (``b = a + a; c = b * b``...): adjoints summed over all uses.
+
+    A random graph, then a fixed one joined to its output that every slip of the sweep gets
+    wrong by a wide margin, whatever the draw: ``t = s + s`` (one node using another twice),
+    ``u = t * t``, and ``u`` reached both directly and through ``z = 2 (2 u)``, so ``u``'s adjoint
+    is 1 + 4: overwriting gives 1 or 4, a breadth-first sweep takes ``u`` at 1, and a sweep
+    without a visited set pushes ``u``'s adjoint back twice.
+    """
 
     aspect = "shared"
     points = 2
@@ -700,6 +707,13 @@ class BackwardShared(BackwardCheck):
             d.random(("add", "sub", "mul", "div", "sin", "cos", "exp"), lambda op: tuple(
                 d.pick(d.names()[-4:]) for _ in range(1 if op in FUNCTIONS else 2)))
         use_everything(d)
+        random_part = d.names()[-1]
+        s = d.input(d.number(0.5, 1.0))
+        t = d.node("add", s, s)
+        u = d.node("mul", t, t)
+        z = d.node("mul", d.node("mul", u, 2), 2)
+        joined = d.node("add", u, z)  # at most 20, so joining keeps every value within 100
+        d.node("sub" if d.values[int(random_part[1:])] > 0 else "add", random_part, joined)
 
 
 class BackwardOrder(BackwardCheck):

@@ -29,13 +29,14 @@ class TestFailed(Exception):
         return [f"TestFailed: {self}"]
 
 
-def rng_for(assignment: str, cell: str) -> np.random.Generator:
-    """A generator for one check: fresh entropy, or drawn from ``AUTODIFF_COURSE_SEED`` if it is set.
+def rng_for(assignment: str, cell: str, seed: str | None = None) -> np.random.Generator:
+    """A generator for one check: from the session ``seed`` (``AUTODIFF_COURSE_SEED`` if not given),
+    else fresh entropy.
 
     With a seed, every student meets the same cases in one grading session, whichever
     engine runs the check and however many workers share the class.
     """
-    seed = os.environ.get(SEED_VARIABLE)
+    seed = os.environ.get(SEED_VARIABLE) if seed is None else seed
     if seed is None:
         return np.random.default_rng()
     digest = hashlib.sha256(f"{seed}/{assignment}/{cell}".encode()).digest()

@@ -1,27 +1,28 @@
 """The hidden checks against the source notebooks, fast (no kernel, no nbgrader).
 
 The reference solutions pass every check on many fresh draws; each catalogued mistake fails
-at least one check of its function and no check of any other; the notebooks' hidden cells
+at least one check of its function and no check of any other, and the same checks under
+every session seed (so a regrade gives the same score); the notebooks' hidden cells
 are exactly the registered checks, with the same points. ``test_course_grading.py`` then
 proves the same through real nbgrader.
 """
 
-import numpy as np
 import pytest
 
 from course import notebooks
 from course.mistakes import mistakes_of
 from grader_tests.checks import checks_of
-from grader_tests.runner import failure
+from grader_tests.runner import failure, rng_for
 
 ASSIGNMENTS = notebooks.assignments()
 MISTAKES = [mistake for assignment in ASSIGNMENTS for mistake in mistakes_of(assignment)]
 
 
 def failures(assignment, namespace, seed):
-    rng = np.random.default_rng(seed)
+    """``{cell: message}`` of the failing checks, cases drawn as a session seeded ``seed`` draws them."""
     return {check.cell_id(): message for check in checks_of(assignment)
-            if (message := failure(assignment, check.cell_id(), namespace, rng)) is not None}
+            if (message := failure(assignment, check.cell_id(), namespace,
+                                   rng_for(assignment, check.cell_id(), f"session-{seed}"))) is not None}
 
 
 def test_there_are_five_assignments():
@@ -57,9 +58,12 @@ def test_a_mistake_loses_points_on_its_function_and_nowhere_else(mistake):
     source = mistake.apply(notebooks.cell_by_id(notebook, mistake.function).source)
     namespace = notebooks.namespace_of(notebooks.with_cell_source(notebook, mistake.function, source))
     own = {check.cell_id() for check in checks_of(mistake.assignment) if check.function == mistake.function}
+    verdicts = set()
     for seed in range(3):
         failed = failures(mistake.assignment, namespace, seed)
         assert failed, f"no check catches: {mistake.what}"
         assert set(failed) <= own, f"{mistake.what} also fails {sorted(set(failed) - own)}"
         for message in failed.values():
             assert message and "Traceback" not in message
+        verdicts.add(frozenset(failed))
+    assert len(verdicts) == 1, f"{mistake.what} fails different checks under different seeds: {verdicts}"
