@@ -9,7 +9,8 @@ array([-4.,  4.])
 
 Where to read: ``tracing`` (tracers, traces, primitives), ``reverse`` (the tape and the
 backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its rules),
-``api`` (the transformations). Built on them: ``layers`` (fused layers with hand-derived
+``api`` (the transformations), ``primitives`` (``primitive``, ``defvjp``, ``defjvp``: teach
+the kit a new function). Built on them: ``layers`` (fused layers with hand-derived
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
 (Hessian-vector products, Newton, forward gradients), ``program`` and ``render`` (the
 primal and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar
@@ -17,15 +18,18 @@ tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked c
 ``widgets`` (the lectures' explorers; needs the ``lectures`` extra).
 """
 
-from autodiff_kit import chain, datasets, examples, layers, numpy, scalar
+from autodiff_kit import chain, datasets, examples, layers, numpy, primitives, scalar
 from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
+from autodiff_kit.primitives import defjvp, defvjp, primitive
 from autodiff_kit.program import trace_program
 from autodiff_kit.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
     "chain",
     "datasets",
+    "defjvp",
+    "defvjp",
     "examples",
     "forward_gradient",
     "grad",
@@ -37,6 +41,8 @@ __all__ = [
     "layers",
     "newton_step",
     "numpy",
+    "primitive",
+    "primitives",
     "scalar",
     "trace_program",
     "tree_flatten",

@@ -18,6 +18,8 @@ a $(b, c)$ one costs $abc$ scalar multiplications.
 
 The same two sweeps with one vector instead of a whole matrix are a JVP and a VJP, so the
 full Jacobian costs $n$ JVPs (``jacobian_from_jvps``) or $m$ VJPs (``jacobian_from_vjps``).
+A VJP keeps every layer's input for its backward sweep (``stored_activations``); keeping only
+a few and recomputing the others trades time for memory, at a price ``checkpoint_cost`` gives.
 
 Conventions (the course's, assignment 02_orderings): ``jacobians = [J1, ..., JL]`` in the
 order the layers are applied, ``J1`` of shape ``(m1, n)`` and ``Jk`` of shape
@@ -268,12 +270,13 @@ def accumulate(jacobians: Sequence[Any], tree: Tree, matmul: Matmul = np.matmul)
 def chain_flops(dims: Sequence[int], order: str) -> int:
     """The scalar multiplications of the full Jacobian in ``order``, ``"forward"`` or ``"reverse"``.
 
-    With $m_0 = n$, an $(a, b)$ by $(b, c)$ product costing $abc$:
+    With $m_0 = n$, $J_k$ of shape $(m_k, m_{k-1})$, and an $(a, b)$ by $(b, c)$ product costing
+    $abc$, each sum runs over the $k$ of the factor its product brings in:
 
-    - forward: $J_{k+1} (J_k \\cdots J_1)$ is $(m_{k+1}, m_k)$ by $(m_k, n)$, so
-      $\\mathrm{flops} = n \\sum_{k=1}^{L-1} m_k m_{k+1}$;
-    - reverse: $(J_L \\cdots J_{k+2}) J_{k+1}$ is $(m_L, m_{k+1})$ by $(m_{k+1}, m_k)$, so
-      $\\mathrm{flops} = m_L \\sum_{k=0}^{L-2} m_k m_{k+1}$.
+    - forward: $J_k (J_{k-1} \\cdots J_1)$ is $(m_k, m_{k-1})$ by $(m_{k-1}, n)$, so
+      $\\mathrm{flops} = n \\sum_{k=2}^{L} m_k m_{k-1}$;
+    - reverse: $(J_L \\cdots J_{k+1}) J_k$ is $(m_L, m_k)$ by $(m_k, m_{k-1})$, so
+      $\\mathrm{flops} = m_L \\sum_{k=1}^{L-1} m_k m_{k-1}$.
 
     A chain of one factor costs nothing. For any other bracketing, see ``tree_flops``.
 
@@ -282,10 +285,11 @@ def chain_flops(dims: Sequence[int], order: str) -> int:
     (32, 18)
     """
     m = _check_dims(dims)
+    L = len(m) - 1
     if order == "forward":
-        return m[0] * sum(m[k] * m[k + 1] for k in range(1, len(m) - 1))
+        return m[0] * sum(m[k] * m[k - 1] for k in range(2, L + 1))
     if order == "reverse":
-        return m[-1] * sum(m[k] * m[k + 1] for k in range(len(m) - 2))
+        return m[-1] * sum(m[k] * m[k - 1] for k in range(1, L))
     raise ValueError(f"order must be 'forward' or 'reverse', not {order!r}; for another "
                      "bracketing use tree_flops(dims, tree).")
 
@@ -368,6 +372,69 @@ def stored_activations(dims: Sequence[int], mode: str) -> int:
     if mode == "forward":
         return max(m)
     raise ValueError(f"mode must be 'forward' (one JVP) or 'reverse' (one VJP), not {mode!r}.")
+
+
+# --- Checkpointing: memory against recomputation ----------------------------------------
+
+
+def _count(value: int, name: str, meaning: str) -> int:
+    """``value`` as a Python int of at least 1, or a ``TypeError``/``ValueError`` naming ``name``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.") from None
+    if count < 1:
+        raise ValueError(f"{name} is {count}, but it must be at least 1: {meaning}.")
+    return count
+
+
+def checkpoint_cost(L: int, slots: int) -> int:
+    """The least number of forward steps that reversing a chain of ``L`` steps in ``slots`` slots costs.
+
+    The chain is $x_0 \\to x_1 \\to \\cdots \\to x_L$, $x_i = f_i(x_{i-1})$. It is reversed one
+    step at a time, step $L$ first, then $L - 1$, down to step $1$: reversing step $i$ (its
+    VJP) needs the state $x_{i-1}$ in memory, and evaluates step $i$ itself on the way. At
+    most ``slots`` states are kept at once to restart from (*checkpoints*), the input $x_0$
+    among them, always; the state being computed from is working memory, not a slot. A
+    *forward step* computes $x_i$ from $x_{i-1}$ outside a reversal; the step evaluated
+    inside each reversal is not counted (every schedule makes those same $L$).
+
+    Let $T(l, s)$ be the least cost of a chain of $l$ steps with $s$ slots. One step is
+    reversed from the state at hand, and one slot means recomputing from $x_0$ before every
+    reversal, $0 + 1 + \\cdots + (l - 1)$ steps:
+
+    $$T(1, s) = 0, \\qquad T(l, 1) = \\frac{l (l - 1)}{2}.$$
+
+    Otherwise some state $x_k$, $1 \\le k < l$, is the first one stored after $x_0$: advance
+    $k$ steps and store it, reverse the last $l - k$ steps from $x_k$ with the $s - 1$ slots
+    left (one holds $x_0$), then free that slot and reverse the first $k$ steps with all $s$:
+
+    $$T(l, s) = \\min_{1 \\le k < l} \\; k + T(l - k, s - 1) + T(k, s).$$
+
+    The table is filled by increasing $l$, in $O(L^2 \\min(L, s))$ time; more slots than the
+    $L$ states $x_0, \\dots, x_{L-1}$ cannot help. With enough slots every state is stored on
+    the way, $L - 1$ steps; with one, $L (L - 1) / 2$. In between this is Griewank's
+    binomial optimum (the schedule of *revolve*): with $s$ slots and every step computed at
+    most $r$ times outside its reversal, the longest chain is $\\binom{s + r}{s}$ steps, and
+    $T(L, s) = r L - \\binom{s + r}{r - 1}$ for the $r$ with
+    $\\binom{s + r - 1}{s} < L \\le \\binom{s + r}{s}$.
+
+    >>> checkpoint_cost(4, 1), checkpoint_cost(4, 2), checkpoint_cost(4, 4)
+    (6, 4, 3)
+    >>> checkpoint_cost(100, 5)  # instead of 4950 with x0 alone, or 99 with 100 slots
+    316
+    """
+    L = _count(L, "L", "the number of steps of the chain")
+    slots = min(_count(slots, "slots", "the states kept at once, x0 included"), L)
+    previous = [length * (length - 1) // 2 for length in range(L + 1)]  # T(l, 1) for l = 0..L
+    for _ in range(2, slots + 1):
+        cost = [0, 0]  # T(0, s) (unused) and T(1, s)
+        for length in range(2, L + 1):
+            cost.append(min(k + previous[length - k] + cost[k] for k in range(1, length)))
+        previous = cost
+    return previous[L]
 
 
 # --- Whole Jacobians from JVPs and VJPs -------------------------------------------------

@@ -11,7 +11,9 @@ by hand in the lecture (for an output cotangent $\\bar y$):
 - tanh, $y = \\tanh x$: $\\bar x = \\bar y \\odot (1 - \\tanh^2 x)$;
 - softmax cross-entropy $L(z, y)$: $\\bar z = \\bar L \\, (\\mathrm{softmax}(z) - \\mathrm{onehot}(y)) / B$;
 - mean squared error $L = \\mathrm{mean}((p - t)^2)$:
-  $\\bar p = \\bar L \\, 2 (p - t) / N$, $\\bar t = -\\bar p$.
+  $\\bar p = \\bar L \\, 2 (p - t) / N$, $\\bar t = -\\bar p$;
+- layer normalization $y = (x - \\mu) / \\sigma$ per row, $\\sigma = \\sqrt{v + \\epsilon}$ ($v$: variance):
+  $\\bar x = (\\bar y - \\mathrm{mean}(\\bar y) - y \\, \\mathrm{mean}(\\bar y \\odot y)) / \\sigma$.
 
 Each formula is written once, as a public function ``<layer>_vjp(g, *inputs)`` (the
 signature students write in ``03_layer_vjps``), and the same function is attached to the
@@ -279,6 +281,78 @@ defvjp(mse,
 defjvp(mse,
        lambda t, ans, pred, target: anp.sum(t * mse_vjp(1.0, pred, target)[0]),
        lambda t, ans, pred, target: anp.sum(t * mse_vjp(1.0, pred, target)[1]))
+
+
+# --- layer normalization --------------------------------------------------------------------
+# Unlike the layers above, every output of a row depends on every input of that row, through
+# the row's mean and variance: the VJP gathers the cotangent along each of those paths.
+
+
+def _centred(x):
+    """``x`` minus the mean of its row (the last axis), exactly 0 on a constant row.
+
+    The row is first shifted by its own first entry, which changes nothing mathematically
+    ($x - \\mu = (x - x_1) - \\mathrm{mean}(x - x_1)$) but makes a constant row exactly 0
+    before any rounding: the mean of $n$ copies of $c$ need not be $c$ in floating point
+    ($0.1 + 0.1 + 0.1 \\ne 0.3$). It also keeps the variance accurate for rows far from 0.
+    """
+    shifted = x - x[..., :1]
+    return shifted - anp.mean(shifted, axis=-1, keepdims=True)
+
+
+def _scale(centred, eps):
+    """$\\sigma = \\sqrt{v + \\epsilon}$ of each row, $v$ the population variance, from the centred rows."""
+    return anp.sqrt(anp.mean(anp.square(centred), axis=-1, keepdims=True) + eps)
+
+
+@primitive
+def layernorm(x, eps=1e-5):
+    """Layer normalization without scale or shift, row by row: $y = (x - \\mu) / \\sqrt{v + \\epsilon}$.
+
+    For each row of ``x`` (``(B, n)``, or one row ``(n,)``), $\\mu = \\frac1n \\sum_i x_i$ is its
+    mean and $v = \\frac1n \\sum_i (x_i - \\mu)^2$ its population variance (NumPy's
+    ``ddof=0``), both over the last axis. ``eps > 0`` keeps the division finite where the
+    variance is 0: a constant row normalizes to exactly 0.
+
+    >>> layernorm(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])).round(4)
+    array([[-1.2247,  0.    ,  1.2247],
+           [ 0.    ,  0.    ,  0.    ]])
+    """
+    centred = _centred(x)
+    return centred / _scale(centred, eps)
+
+
+def layernorm_vjp(g, x, eps=1e-5):
+    """The cotangent ``gx`` of $y = \\mathrm{layernorm}(x)$, shape ``(B, n)`` like ``x``.
+
+    Per row, with $\\sigma = \\sqrt{v + \\epsilon}$ and $y = (x - \\mu) / \\sigma$ (see ``layernorm``):
+
+    $$\\bar x = \\frac1\\sigma \\Big(\\bar y - \\mathrm{mean}(\\bar y)
+    - y \\, \\mathrm{mean}(\\bar y \\odot y)\\Big).$$
+
+    Entry $x_i$ reaches the outputs along three paths, and its cotangent is their sum: directly
+    through $x_i - \\mu$ (giving $\\bar y_i / \\sigma$); through the mean $\\mu$, which every
+    output uses ($\\partial \\mu / \\partial x_i = 1/n$, giving $-\\mathrm{mean}(\\bar y) / \\sigma$);
+    and through the variance ($\\partial \\sigma / \\partial x_i = (x_i - \\mu) / (n \\sigma)$, giving
+    $-y_i \\, \\mathrm{mean}(\\bar y \\odot y) / \\sigma$; its own path through $\\mu$ adds nothing,
+    since the centred row sums to 0). The Jacobian of a row,
+    $(I - \\frac1n \\mathbf 1 \\mathbf 1^\\top - \\frac1n y y^\\top) / \\sigma$, is symmetric, so this
+    same function is the JVP too. A constant row has $y = 0$, and there
+    $\\bar x = (\\bar y - \\mathrm{mean}(\\bar y)) / \\sqrt\\epsilon$ exactly.
+
+    >>> layernorm_vjp(np.array([[3.0, 0.0, 0.0]]), np.array([[5.0, 5.0, 5.0]]), eps=1.0)
+    array([[ 2., -1., -1.]])
+    """
+    centred = _centred(x)
+    sigma = _scale(centred, eps)
+    y = centred / sigma
+    return (g - anp.mean(g, axis=-1, keepdims=True) - y * anp.mean(g * y, axis=-1, keepdims=True)) / sigma
+
+
+# eps is a hyperparameter, not differentiated. The Jacobian is symmetric (see layernorm_vjp),
+# so, as for the elementwise layers, one function serves both modes.
+defvjp(layernorm, lambda g, ans, x, eps=1e-5: layernorm_vjp(g, x, eps), None)
+defjvp(layernorm, lambda t, ans, x, eps=1e-5: layernorm_vjp(t, x, eps), None)
 
 
 # --- a multilayer perceptron ----------------------------------------------------------------

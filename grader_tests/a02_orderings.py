@@ -582,3 +582,86 @@ class StoredActivationsForward(StoredActivations):
                                 "value, so an activation can be dropped once the next one is computed.",
                 dims[0]: "That is the input alone, but a wider activation comes later and must be held too: "
                          "the memory needed is the largest single one."}
+
+
+# --- checkpoint_cost --------------------------------------------------------------------
+
+
+def checkpoint_slips(L: int, slots: int) -> dict[int, str]:
+    """Wrong values of ``checkpoint_cost(L, slots)`` with a known cause, and that cause.
+
+    When two causes give the same value, the later one in this list (the more telling) wins.
+    """
+    expected = chain.checkpoint_cost(L, slots)
+    slips = [
+        (L * (L - 1) // 2, "That is the cost of recomputing from x0 before every reversal, which needs one "
+                           "slot only: keep states in the other slots to restart from."),
+        (L - 1, "That is the cost of storing every state on the way, for which there are too few slots here: "
+                "a stored state keeps its slot while the steps after it are reversed with the others."),
+        (L, f"That counts step {L} too, but x_{L} is only ever computed inside the reversal of step {L}, "
+            "which is not counted."),
+        (chain.checkpoint_cost(L, slots - 1) if slots > 1 else None,
+         "That is the least cost with one slot fewer: x0 is one of the `slots` states, not one more."),
+        (chain.checkpoint_cost(L, slots + 1), "That is the least cost with one slot more: x0 is always held, "
+                                              "and it takes one of the slots."),
+        (expected + L, f"That is {L} too many, one per reversal: the step evaluated inside each reversal is "
+                       "not counted, only the forward steps that bring its state back."),
+    ]
+    return {value: hint for value, hint in slips if value is not None and value != expected}
+
+
+class CheckpointCost(Check):
+    """``checkpoint_cost(L, slots)`` on fixed and fresh ``(L, slots)``, each judged against the kit.
+
+    The fixed cases make every catalogued slip fail the same checks whatever the draw: one
+    slot with L = 5 tells x0 left out of the slots from the truth, and the in-between cases
+    (2 <= slots <= L - 3, where the cost is strictly between L - 1 and L(L - 1)/2 and strictly
+    falls with every slot added) tell every slip of the recurrence.
+    """
+
+    abstract = True
+    assignment = ASSIGNMENT
+    function = "checkpoint_cost"
+    fixed: tuple[tuple[int, int], ...] = ()
+
+    def draws(self, rng: np.random.Generator) -> list[tuple[int, int]]:
+        """Fresh ``(L, slots)`` cases, after the fixed ones."""
+        raise NotImplementedError
+
+    def case(self, rng: np.random.Generator) -> Case:
+        calls = [[int(L), int(slots)] for L, slots in [*self.fixed, *self.draws(rng)]]
+        return Case("call_each", {"function": self.function, "calls": calls},
+                    expected=[chain.checkpoint_cost(L, slots) for L, slots in calls])
+
+    def verdict(self, case: Case, got: object) -> None:
+        calls = case.args["calls"]
+        if not isinstance(got, list | tuple) or len(got) != len(calls):
+            raise GradingError("`checkpoint_cost` should return one number for each call.")
+        for (L, slots), cost, expected in zip(calls, got, case.expected, strict=True):
+            expect_count(cost, expected, f"checkpoint_cost({L}, {slots})", checkpoint_slips(L, slots))
+
+
+class CheckpointCostLimits(CheckpointCost):
+    """The two ends: one slot (recompute from x0 every time) and a slot for every state (store all)."""
+
+    aspect = "limits"
+    fixed = ((1, 1), (1, 4), (2, 1), (5, 1), (4, 4), (6, 11))
+
+    def draws(self, rng: np.random.Generator) -> list[tuple[int, int]]:
+        alone, every, more = (int(L) for L in rng.integers(2, 61, 3))
+        return [(alone, 1), (every, every), (more, more + int(rng.integers(1, 20)))]
+
+
+class CheckpointCostValues(CheckpointCost):
+    """In between the two ends: fewer slots than states, more than one."""
+
+    aspect = "values"
+    points = 2
+    fixed = ((6, 2), (10, 3), (30, 4))
+
+    def draws(self, rng: np.random.Generator) -> list[tuple[int, int]]:
+        cases = []
+        for _ in range(3):
+            L = int(rng.integers(5, 41))
+            cases.append((L, int(rng.integers(2, min(L - 2, 11)))))
+        return cases

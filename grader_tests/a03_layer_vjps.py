@@ -4,11 +4,12 @@ Every cotangent is judged twice on fresh shapes and values: against the kit's ha
 rule (``autodiff_kit.layers``), which gives the sharpest message (shape, largest error, the
 pattern of the error), and against central differences (``autodiff_kit.testing``) along a
 random direction, which trusts no reference at all. Edge-case cells add ReLU at exactly 0, a
-batch of one, inputs where a naive exponential overflows, and MLPs of one and of ten layers.
+batch of one, inputs where a naive exponential overflows, layer normalization of constant rows
+and with a given eps, and MLPs of one and of ten layers.
 
 When a wrong answer matches a known slip (the derivative without the cotangent, sigma'
-taken as sigma, gradients listed last layer first), the message names it instead of
-quoting numbers.
+taken as sigma, a path left out of layer normalization, gradients listed last layer first),
+the message names it instead of quoting numbers.
 """
 
 from __future__ import annotations
@@ -571,6 +572,158 @@ class MseVjpGtarget(MseVjp):
 
     aspect = "gtarget"
     judged = ("gtarget",)
+
+
+# layer normalization
+
+LAYERNORM_EPS = 1e-5  # the default eps of layernorm_vjp(g, x, eps=1e-5)
+CONSTANT_ROW = ("a constant row has variance 0, yet its derivative is finite: divide by sqrt(var + eps), "
+                "which eps keeps positive, never by sqrt(var) or the standard deviation alone.")
+SLIP_SENTENCES = {
+    "mean": ("it leaves out the path through the mean: each entry of a row also moves the row's mean, "
+             "which every output of the row subtracts, and the cotangent along that path must be added."),
+    "variance": ("it leaves out the path through the variance: each entry of a row also moves the row's "
+                 "variance, which scales every output of the row, and the cotangent along that path must "
+                 "be added."),
+    "elementwise": ("it treats the mean and the variance as constants, as if the layer were elementwise: "
+                    "each entry also reaches every output of its row through the mean and through the "
+                    "variance, and the cotangents along those paths must be added."),
+    "ddof": ("it uses the sample variance (ddof=1, dividing by n - 1); layer normalization uses the "
+             "population variance, the mean of the squared deviations (dividing by n, NumPy's default "
+             "ddof=0)."),
+    "no_eps": "it ignores eps: add eps to the variance before the square root, wherever sigma appears.",
+    "default_eps": "it uses eps = 1e-5 whatever eps it is given: use the argument eps.",
+    "batch_axis": ("it takes the mean and the variance over the batch axis (axis=0); layer normalization "
+                   "normalizes each row on its own, over the last axis (axis=-1)."),
+    "zero": ("it is 0 on constant rows, but the outputs of a constant row still change when its entries "
+             "move apart: the derivative there is finite and not 0 (eps keeps sqrt(var + eps) positive)."),
+}
+
+
+def layernorm_slips(g: np.ndarray, x: np.ndarray, eps: float) -> dict[str, np.ndarray]:
+    """What each typical slip of ``layernorm_vjp`` returns for ``(g, x, eps)``, by name.
+
+    A slip that divides by a zero variance gives NaN or inf there, as the student's code would.
+    """
+    def parts(eps: float, ddof: int = 0, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        centred = x - x.mean(axis=axis, keepdims=True)
+        sigma = np.sqrt(np.sum(centred ** 2, axis=axis, keepdims=True) / (x.shape[axis] - ddof) + eps)
+        return sigma, centred / sigma
+
+    def full(sigma: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return (g - g.mean(axis=axis, keepdims=True) - y * (g * y).mean(axis=axis, keepdims=True)) / sigma
+
+    with np.errstate(all="ignore"):
+        sigma, y = parts(eps)
+        return {"mean": (g - y * (g * y).mean(axis=-1, keepdims=True)) / sigma,
+                "variance": (g - g.mean(axis=-1, keepdims=True)) / sigma,
+                "elementwise": g / sigma,
+                "ddof": full(*parts(eps, ddof=1)),
+                "no_eps": full(*parts(0.0)),
+                "default_eps": full(*parts(LAYERNORM_EPS)),
+                "batch_axis": full(*parts(eps, axis=0), axis=0),
+                "zero": np.zeros_like(x)}
+
+
+def standardized_rows(rng: np.random.Generator, batch: int, n: int) -> np.ndarray:
+    """``(batch, n)`` standard normal rows shifted and scaled to mean 0 and population variance 1 exactly."""
+    z = rng.standard_normal((batch, n))
+    z -= z.mean(axis=1, keepdims=True)
+    return z / z.std(axis=1, keepdims=True)
+
+
+class LayernormVjp(LayerVjp):
+    """``layernorm_vjp(g, x[, eps])`` against the kit's rule and finite differences.
+
+    Grading is the same under every seed for each catalogued slip: a draw is kept only if every
+    slip in ``separated`` is far from the answer (or not finite), and every slip in ``matched``
+    (one this cell leaves to another) equals it to well within the tolerance.
+    """
+
+    abstract = True
+    function = "layernorm_vjp"
+    forward = staticmethod(layers.layernorm)
+    reference = staticmethod(layers.layernorm_vjp)
+    overflow = CONSTANT_ROW
+    suspected: ClassVar[tuple[str, ...]] = ("mean", "variance", "elementwise", "ddof", "no_eps", "batch_axis")
+    separated: ClassVar[tuple[str, ...]] = ()
+    matched: ClassVar[tuple[str, ...]] = ()
+
+    def draw_once(self, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
+        raise NotImplementedError
+
+    def draw(self, rng: np.random.Generator) -> tuple[Any, tuple]:
+        while True:
+            g, inputs = self.draw_once(rng)
+            if self.separates(g, inputs):
+                return g, inputs
+
+    @staticmethod
+    def eps_of(inputs: tuple) -> float:
+        return inputs[1] if len(inputs) > 1 else LAYERNORM_EPS
+
+    def separates(self, g: np.ndarray, inputs: tuple) -> bool:
+        expected = self.reference(g, *inputs)
+        slips = layernorm_slips(g, inputs[0], self.eps_of(inputs))
+        margin = 1e-3 * np.max(np.abs(expected))
+        far = all(not np.all(np.isfinite(slips[name])) or np.max(np.abs(slips[name] - expected)) > margin
+                  for name in self.separated)
+        near = all(np.allclose(slips[name], expected, rtol=1e-9, atol=1e-11) for name in self.matched)
+        return far and near
+
+    def suspects(self, case: Case, name: str) -> list[tuple[np.ndarray, str]]:
+        g, inputs = case.notes["g"], case.notes["inputs"]
+        slips = layernorm_slips(g, inputs[0], self.eps_of(inputs))
+        return [(slips[slip], SLIP_SENTENCES[slip]) for slip in self.suspected]
+
+
+class LayernormVjpValues(LayernormVjp):
+    """fresh random shapes and values, the default eps."""
+
+    aspect = "values"
+    points = 2
+    separated = ("mean", "variance", "elementwise", "ddof")
+    matched = ("no_eps",)  # rows of spread 200 to 2000, where eps = 1e-5 is below the tolerance
+
+    def draw_once(self, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
+        batch, n = distinct_sizes(rng, 2, low=3, high=8)
+        spread = rng.uniform(200.0, 2000.0, (batch, 1))
+        x = spread * (rng.uniform(-3.0, 3.0, (batch, 1)) + standardized_rows(rng, batch, n))
+        return rng.standard_normal((batch, n)), (x,)
+
+
+class LayernormVjpConstantRows(LayernormVjp):
+    """rows that are constant, where the variance is 0: finite, and not 0."""
+
+    aspect = "constant_rows"
+    suspected = ("mean", "elementwise", "zero", "batch_axis")
+    separated = ("mean", "elementwise", "no_eps", "zero")
+    matched = ("variance", "ddof")  # y = 0 on a constant row: neither path carries anything
+
+    def draw_once(self, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
+        batch, n = distinct_sizes(rng, 2, low=3, high=8)
+        levels = rng.integers(-40, 41, (batch, 1)) / 8.0  # exact in binary: the mean of a row is its level
+        levels[0] = 0.0
+        return rng.standard_normal((batch, n)), (np.repeat(levels, n, axis=1),)
+
+
+class LayernormVjpEps(LayernormVjp):
+    """a given eps, as large as the variance of the rows."""
+
+    aspect = "eps"
+    inputs = ("x", "eps")
+    suspected = ("mean", "variance", "elementwise", "ddof", "no_eps", "default_eps", "batch_axis")
+    separated = ("mean", "variance", "elementwise", "ddof", "no_eps", "default_eps")
+
+    def draw_once(self, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
+        batch, n = distinct_sizes(rng, 2, low=3, high=8)
+        eps = float(rng.uniform(0.2, 2.0))
+        spread = np.sqrt(eps) * rng.uniform(0.5, 2.0, (batch, 1))
+        x = rng.uniform(-3.0, 3.0, (batch, 1)) + spread * standardized_rows(rng, batch, n)
+        return rng.standard_normal((batch, n)), (x, eps)
+
+    def label(self, name: str) -> str:
+        return f"`{self.function}(g, x, eps)`"
 
 
 # --- the MLP ------------------------------------------------------------------------------------

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from grader_tests import probes
 from grader_tests.checks import find
 from grader_tests.feedback import GradingError
+from grader_tests.sandbox.twins import disable, forbidden
 
 SEED_VARIABLE = "AUTODIFF_COURSE_SEED"
 
@@ -43,6 +46,17 @@ def rng_for(assignment: str, cell: str, seed: str | None = None) -> np.random.Ge
     return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
+@contextmanager
+def forbidding(function: str) -> Iterator[None]:
+    """What ``function`` may not use (``sandbox.twins``) disabled while the block runs, then restored."""
+    undo = [disable(dotted, message) for dotted, message in forbidden(function)]
+    try:
+        yield
+    finally:
+        for restore in reversed(undo):
+            restore()
+
+
 def failure(assignment: str, cell: str, namespace: dict, rng: np.random.Generator) -> str | None:
     """Run hidden check ``cell`` of ``assignment`` on ``namespace``: its message if it fails, else None."""
     check = find(assignment, cell)
@@ -54,7 +68,8 @@ def failure(assignment: str, cell: str, namespace: dict, rng: np.random.Generato
         except Exception as refusal:  # reaches the student's code as it does from the sandbox
             raise RuntimeError(str(refusal)) from None
 
-    got = probes.run(case.probe, namespace, case.args, ask)
+    with forbidding(check.function):
+        got = probes.run(case.probe, namespace, case.args, ask)
     try:
         check.judge(case, got)
     except GradingError as error:

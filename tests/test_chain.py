@@ -2,12 +2,14 @@
 
 The products against ``np.linalg.multi_dot``; the orders against the calls actually made
 through the ``matmul`` argument (which operands, which shapes, how many multiplications);
-``optimal_order`` against brute force over every bracketing; the Jacobians built from JVPs
-and VJPs against ``jacfwd`` and ``jacrev``, with the passes counted.
+``optimal_order`` against brute force over every bracketing; ``checkpoint_cost`` against a
+search over every reversal schedule and Griewank's binomial theorem; the Jacobians built from
+JVPs and VJPs against ``jacfwd`` and ``jacrev``, with the passes counted.
 """
 
 import itertools
 import math
+from collections import deque
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from autodiff_kit.chain import (
     accumulate,
     chain_dims,
     chain_flops,
+    checkpoint_cost,
     forward_accumulate,
     forward_tree,
     jacobian_from_jvps,
@@ -245,6 +248,144 @@ def test_optimal_order_is_the_cheapest_bracketing(factors, data):
 def test_stored_activations(dims, reverse, forward):
     assert stored_activations(dims, "reverse") == reverse
     assert stored_activations(dims, "forward") == forward
+
+
+
+# --- Checkpointing ----------------------------------------------------------------------
+
+
+def fewest_steps_by_search(L: int, slots: int) -> int:
+    """The least forward steps of any schedule reversing ``L`` steps in ``slots`` slots, by search.
+
+    Independent of the recurrence: a shortest path over the states of the sweep, written from
+    the rules alone. A state is ``(saved, current, todo)``: the indices of the saved states
+    (``0`` always among them, at most ``slots``), the index of the state at hand (``None`` at
+    the start), and the step to reverse next (``0`` when done). The moves: compute the next
+    state from the one at hand (cost 1; never past ``x(todo-1)``, which nothing needs), take
+    a saved state in hand, save the state at hand, drop a saved state (not ``x0``), and
+    reverse step ``todo`` when ``x(todo-1)`` is at hand or saved (cost 0: the step inside the
+    reversal is not counted). Moves cost 0 or 1, so a 0-1 breadth-first search finds the least.
+    """
+    start = (frozenset({0}), None, L)
+    best = {start: 0}
+    frontier = deque([(0, start)])
+    while frontier:
+        steps, state = frontier.popleft()
+        if steps > best[state]:
+            continue
+        saved, current, todo = state
+        if todo == 0:
+            return steps
+        moves = [(0, (saved, index, todo)) for index in saved]  # restart from a saved state
+        moves += [(0, (saved - {index}, current, todo)) for index in saved if index != 0]  # free a slot
+        if current is not None and current + 1 <= todo - 1:
+            moves.append((1, (saved, current + 1, todo)))  # one forward step
+        if current is not None and current not in saved and len(saved) < slots:
+            moves.append((0, (saved | {current}, current, todo)))  # save the state at hand
+        if current == todo - 1 or todo - 1 in saved:
+            moves.append((0, (saved, current, todo - 1)))  # reverse step todo
+        for cost, after in moves:
+            if steps + cost < best.get(after, math.inf):
+                best[after] = steps + cost
+                if cost:
+                    frontier.append((steps + cost, after))
+                else:
+                    frontier.appendleft((steps + cost, after))
+    raise AssertionError("the search found no schedule")
+
+
+def binomial_band(L: int, slots: int) -> int:
+    """Griewank's repetition number: the least ``r`` with ``L <= binomial(slots + r, slots)``."""
+    r = 0
+    while math.comb(slots + r, slots) < L:
+        r += 1
+    return r
+
+
+def test_the_search_knows_the_two_simple_schedules_and_a_worked_example():
+    # One slot: recompute from x0 before each reversal, 0 + 1 + ... + (L - 1).
+    assert [fewest_steps_by_search(L, 1) for L in range(1, 7)] == [0, 1, 3, 6, 10, 15]
+    # Enough slots: store every state on the way, L - 1.
+    assert [fewest_steps_by_search(L, L) for L in range(1, 7)] == [0, 1, 2, 3, 4, 5]
+    # L = 4 with 2 slots: store x1 or x2 (1 + 3 + 0 or 2 + 1 + 1), better than x3 (3 + 0 + 2).
+    assert fewest_steps_by_search(4, 2) == 4
+
+
+@pytest.mark.parametrize("L", range(1, 9))
+def test_checkpoint_cost_is_the_best_of_every_schedule(L):
+    for slots in range(1, L + 2):
+        assert checkpoint_cost(L, slots) == fewest_steps_by_search(L, slots), (L, slots)
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 7, 20, 64])
+def test_checkpoint_cost_limits(L):
+    assert checkpoint_cost(L, 1) == L * (L - 1) // 2  # recompute from x0 every time
+    for slots in (L, L + 1, 2 * L + 5):
+        assert checkpoint_cost(L, slots) == L - 1  # store everything on the way
+    # Each of steps 1..L-1 is computed at least once, so L - 1 is a floor for every slot count.
+    assert min(checkpoint_cost(L, slots) for slots in range(1, L + 2)) == L - 1
+
+
+def test_checkpoint_cost_by_hand():
+    assert checkpoint_cost(4, 2) == 4  # x1 or x2 stored
+    assert checkpoint_cost(3, 2) == 2  # x1 stored: store everything already
+    assert checkpoint_cost(5, 2) == 6  # x2 stored: 2 + T(3, 1) + T(2, 2) = 2 + 3 + 1
+    assert checkpoint_cost(np.int64(6), np.int64(3)) == 7
+    assert type(checkpoint_cost(np.int64(6), np.int64(3))) is int
+
+
+def test_more_slots_never_cost_more_and_strictly_less_until_every_state_fits():
+    for L in range(1, 60):
+        costs = [checkpoint_cost(L, slots) for slots in range(1, L + 3)]
+        assert all(more <= fewer for fewer, more in itertools.pairwise(costs)), L
+        # slots = L - 1 already holds x0..x(L-2), x(L-1) being at hand: no step is computed twice.
+        assert all(more < fewer for fewer, more in itertools.pairwise(costs[: max(L - 1, 1)])), L
+
+
+@pytest.mark.parametrize("slots", [1, 2, 3, 4, 5, 8])
+def test_griewank_each_extra_step_costs_its_repetition_number(slots):
+    # With `slots` slots and every step computed at most r times outside its reversal, the
+    # longest chain is binomial(slots + r, slots) (x0 counts among the slots); so the L-th step
+    # adds exactly r(L) forward steps, r(L) the least r that reaches L.
+    for L in range(2, 150):
+        added = checkpoint_cost(L, slots) - checkpoint_cost(L - 1, slots)
+        assert added == binomial_band(L, slots), (L, slots)
+
+
+@pytest.mark.parametrize("slots", [1, 2, 3, 4, 6, 10])
+def test_griewank_closed_form(slots):
+    for L in range(1, 150):
+        r = binomial_band(L, slots)
+        griewank = r * L - (math.comb(slots + r, r - 1) if r >= 1 else 0)
+        assert checkpoint_cost(L, slots) == griewank, (L, slots)
+    # At the end of each band, every step but the last is computed exactly r times.
+    for r in range(1, 5):
+        L = math.comb(slots + r, slots)
+        if L <= 300:
+            assert checkpoint_cost(L, slots) == r * L - math.comb(slots + r, r - 1)
+            assert checkpoint_cost(L + 1, slots) - checkpoint_cost(L, slots) == r + 1
+
+
+def test_no_step_computed_twice_exactly_when_the_chain_fits_griewank_r1():
+    # r = 1: binomial(slots + 1, slots) = slots + 1 steps at most, at the floor cost L - 1.
+    for L in range(1, 30):
+        for slots in range(1, 32):
+            fits = slots >= L - 1  # L <= binomial(slots + 1, slots)
+            assert (checkpoint_cost(L, slots) == L - 1) is fits, (L, slots)
+
+
+@pytest.mark.parametrize(("L", "slots", "error", "message"), [
+    (0, 3, ValueError, "L is 0, but it must be at least 1"),
+    (-2, 3, ValueError, "L is -2"),
+    (5, 0, ValueError, "slots is 0, but it must be at least 1: the states kept at once, x0 included"),
+    (2.0, 3, TypeError, "L is 2.0, but it must be an integer"),
+    (5, "3", TypeError, "slots is '3', but it must be an integer"),
+    (True, 3, TypeError, "L is True"),
+    (5, None, TypeError, "slots is None"),
+])
+def test_bad_checkpoint_arguments_are_refused(L, slots, error, message):
+    with pytest.raises(error, match=message):
+        checkpoint_cost(L, slots)
 
 
 # --- Whole Jacobians from JVPs and VJPs ------------------------------------------------

@@ -25,8 +25,9 @@ def failures(assignment, namespace, seed):
                                    rng_for(assignment, check.cell_id(), f"session-{seed}"))) is not None}
 
 
-def test_there_are_five_assignments():
-    assert ASSIGNMENTS == ["01_jacobians", "02_orderings", "03_layer_vjps", "04_modes", "05_higher_order"]
+def test_there_are_six_assignments():
+    assert ASSIGNMENTS == ["01_jacobians", "02_orderings", "03_layer_vjps", "04_modes", "05_higher_order",
+                           "06_primitives"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

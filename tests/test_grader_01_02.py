@@ -231,11 +231,12 @@ def test_the_oracle_names_each_operand_by_its_sub_chain():
 
 
 def test_forward_accumulation_in_reverse_order_is_told_so(reference):
-    namespace = with_function(reference["02_orderings"], "forward_accumulate", chain.reverse_accumulate)
+    solved = reference["02_orderings"]  # the reference solutions: the kit's own are disabled while judged
+    namespace = with_function(solved, "forward_accumulate", solved["reverse_accumulate"])
     assert message("02_orderings", "test_forward_accumulate_values", namespace) is None
     text = message("02_orderings", "test_forward_accumulate_order", namespace)
     assert "J2 @ J1 first" in text and "input side" in text
-    namespace = with_function(reference["02_orderings"], "reverse_accumulate", chain.forward_accumulate)
+    namespace = with_function(solved, "reverse_accumulate", solved["forward_accumulate"])
     assert "output side" in message("02_orderings", "test_reverse_accumulate_order", namespace)
 
 
@@ -290,11 +291,13 @@ def test_accumulate_without_matmul_in_the_recursion_is_told_to_pass_it_on(refere
 
 
 def test_chain_flops_accepts_floats_and_names_the_other_order(reference):
+    solved = reference["02_orderings"]["chain_flops"]  # the kit's own is disabled while judged
+
     def as_float(dims, order):
-        return float(chain.chain_flops(dims, order))
+        return float(solved(dims, order))
 
     def swapped(dims, order):
-        return chain.chain_flops(dims, "reverse" if order == "forward" else "forward")
+        return solved(dims, "reverse" if order == "forward" else "forward")
 
     namespace = with_function(reference["02_orderings"], "chain_flops", as_float)
     assert failures("02_orderings", namespace, "chain_flops") == {}

@@ -314,16 +314,23 @@ def test_a_higher_order_mistake_is_told_what_to_fix(what, cell, words):
                          "    return vjp(grad(f), x)[1](v)[0]"),
     ("hvp_fwd_over_rev", "def hvp_fwd_over_rev(f, x, v):\n"
                          "    return jvp(lambda t: grad(f)(x + t * v), (0.0,), (1.0,))[1]"),
-    ("hessian", "from autodiff_kit import jacfwd\n\ndef hessian(f, x):\n    return jacfwd(grad(f))(x)"),
     ("hessian", "def hessian(f, x):\n    H = np.zeros((len(x), len(x)))\n    for j in range(len(x)):\n"
                 "        H[j] = hvp_fwd_over_rev(f, x, np.eye(len(x))[j])\n    return H"),
     ("newton_step", "def newton_step(f, x):\n    return x - np.linalg.inv(hessian(f, x)) @ grad(f)(x)"),
     ("forward_gradient", "def forward_gradient(f, x, rng):\n    v = rng.normal(size=x.shape)\n"
                          "    return jvp(f, [x], [v])[1] * v"),
-], ids=["hvp by vjp", "hvp along a line", "hessian by jacfwd", "hessian from hvps, by rows",
+], ids=["hvp by vjp", "hvp along a line", "hessian from hvps, by rows",
         "newton by inverse", "forward gradient with rng.normal"])
 def test_another_correct_higher_order_solution_passes(function, source):
     assert failed("05_higher_order", namespace("05_higher_order", {function: source}), seed=5) == {}
+
+
+def test_a_hessian_by_the_kits_jacfwd_earns_nothing():
+    """The course allows grad, jvp and vjp in 05, never jacfwd (``course-spec.md``)."""
+    source = "from autodiff_kit import jacfwd\n\ndef hessian(f, x):\n    return jacfwd(grad(f))(x)"
+    failures = failed("05_higher_order", namespace("05_higher_order", {"hessian": source}), seed=5)
+    assert set(failures) == {c.cell_id() for c in checks_of("05_higher_order") if c.function == "hessian"}
+    assert all("called the kit's own `jacfwd`" in message for message in failures.values())
 
 
 def test_newton_step_stands_on_the_reference_hessian_and_the_namespace_is_restored():

@@ -4,7 +4,9 @@ Every layer is checked three ways: against central differences (``autodiff_kit.t
 against the kit differentiating the same layer written op by op in ``autodiff_kit.numpy``,
 and against autograd differentiating that same op-by-op code. Closed forms cover the
 extreme inputs (ReLU at its kink, sigmoid and softmax cross-entropy at huge arguments),
-and a small network is trained on two moons to show the pieces work together.
+and a small network is trained on two moons to show the pieces work together. Layer
+normalization, whose every output depends on its whole row, adds constant rows, a given
+``eps``, the adjoint identity between its two modes and second derivatives against autograd.
 
 Each layer is described once (``LayerCase``): the fused primitive, its public VJP, the
 op-by-op version as a function of a NumPy module (``anp`` or ``autograd.numpy``), and a
@@ -28,6 +30,8 @@ from autodiff_kit.datasets import two_moons
 from autodiff_kit.layers import (
     accuracy,
     init_mlp,
+    layernorm,
+    layernorm_vjp,
     linear,
     linear_vjp,
     mlp,
@@ -88,6 +92,21 @@ def _draw_linear(rng, batch, n, m, one_example):
     return (x, rng.standard_normal((m, n)), rng.standard_normal(m)), ()
 
 
+def layernorm_ops(xp, eps=1e-5):
+    """Layer normalization the textbook way: the mean, the centred row, the population variance."""
+    def normalized(x):
+        centred = x - xp.mean(x, axis=-1, keepdims=True)
+        return centred / xp.sqrt(xp.mean(centred ** 2, axis=-1, keepdims=True) + eps)
+    return normalized
+
+
+def _draw_layernorm(rng, batch, n, m, one_example):
+    """Rows of m entries, each row at its own offset and scale (m == 1: a constant row)."""
+    rows = 1 if one_example else batch
+    x = rng.uniform(-5, 5, (rows, 1)) + rng.uniform(0.2, 3, (rows, 1)) * rng.standard_normal((rows, m))
+    return (x[0] if one_example else x,), ()
+
+
 def _draw_cross_entropy(rng, batch, n, m, one_example):
     classes = m + 1  # at least two classes
     return (rng.uniform(-3, 3, (batch, classes)),), (rng.integers(0, classes, batch),)
@@ -111,6 +130,7 @@ CASES = [
               lambda xp: lambda p, t: xp.mean((p - t) ** 2),
               lambda rng, batch, n, m, one: ((rng.standard_normal((batch, m)),
                                               rng.standard_normal((batch, m))), ())),
+    LayerCase("layernorm", layernorm, layernorm_vjp, layernorm_ops, _draw_layernorm),
 ]
 
 # Shapes: batch and both widths from 1 to 4 (so W is often non-square), and for linear
@@ -346,6 +366,159 @@ def test_mse_closed_form_and_broadcast_target():
     gpred, gtarget = mse_vjp(2.0, pred, target)
     np.testing.assert_allclose(gpred, 2.0 * 2 * (pred - target) / 4, rtol=1e-15)
     np.testing.assert_allclose(gtarget, -gpred.sum(axis=0), rtol=1e-15)
+
+
+# --- layer normalization ---------------------------------------------------------------------
+
+
+def autograd_layernorm_vjp(g, x, eps=1e-5):
+    """The independent oracle: autograd's VJP of the textbook formula."""
+    vjp_fn, _ = autograd.make_vjp(layernorm_ops(agnp, eps))(x)
+    return vjp_fn(g)
+
+
+@pytest.mark.parametrize("eps", [1e-5, 1e-3, 0.5, 4.0])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_layernorm_vjp_uses_the_given_eps(eps, seed):
+    """Rows whose variance is comparable to eps, so that any other eps (or none) is far off.
+
+    The cotangents are of size 1 / sqrt(eps), and so are their rounding errors (the tolerance).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (4, 1)) + np.sqrt(eps) * rng.standard_normal((4, 5))
+    g = rng.standard_normal((4, 5))
+    np.testing.assert_allclose(layernorm(x, eps=eps), layernorm_ops(np, eps)(x), rtol=1e-10, atol=1e-12)
+    gx = layernorm_vjp(g, x, eps)
+    assert gx.shape == x.shape
+    np.testing.assert_allclose(gx, autograd_layernorm_vjp(g, x, eps), rtol=1e-10, atol=1e-12 / np.sqrt(eps))
+    expected = numerical_vjp(lambda x: layernorm(x, eps=eps), (x,), g)[0]
+    np.testing.assert_allclose(gx, expected, rtol=RTOL_FD, atol=1e-7)
+    _, vjp_fn = vjp(lambda x: layernorm(x, eps), x)  # eps given by position, through the primitive
+    np.testing.assert_allclose(vjp_fn(g)[0], gx, rtol=1e-15)
+
+
+def test_layernorm_vjp_is_far_from_the_textbook_slips():
+    """Each path matters: leaving one out, or the variance of the wrong kind, or eps, is far off."""
+    rng = np.random.default_rng(7)
+    x, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    eps = 0.3
+
+    def formula(ddof=0, eps=eps):
+        sigma = np.sqrt(x.var(axis=1, ddof=ddof, keepdims=True) + eps)
+        y = (x - x.mean(axis=1, keepdims=True)) / sigma
+        return sigma, y
+
+    sigma, y = formula()
+    sample_sigma, sample_y = formula(ddof=1)
+    slips = {"no mean path": (g - y * (g * y).mean(axis=1, keepdims=True)) / sigma,
+             "no variance path": (g - g.mean(axis=1, keepdims=True)) / sigma,
+             "elementwise": g / sigma,
+             "ddof=1": (g - g.mean(axis=1, keepdims=True)
+                        - sample_y * (g * sample_y).mean(axis=1, keepdims=True)) / sample_sigma,
+             "eps ignored": autograd_layernorm_vjp(g, x, 0.0)}
+    gx = layernorm_vjp(g, x, eps)
+    np.testing.assert_allclose(gx, autograd_layernorm_vjp(g, x, eps), rtol=1e-10, atol=1e-12)
+    for name, slip in slips.items():
+        assert np.max(np.abs(gx - slip)) > 1e-2, name
+
+
+@pytest.mark.parametrize("value", [0.0, 0.1, -7.3, 1e3, 1e-8])
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_layernorm_of_constant_rows_is_exact(value, n):
+    """var = 0: the output is exactly 0 and the cotangent is exactly (g - mean g) / sqrt(eps),
+    whatever rounding the mean of n copies of the value suffers (0.1 + 0.1 + 0.1 != 0.3)."""
+    rng = np.random.default_rng(n)
+    x = np.full((3, n), value)
+    x[1] = -value
+    g = rng.standard_normal((3, n))
+    np.testing.assert_array_equal(layernorm(x), 0.0)
+    expected = (g - g.mean(axis=1, keepdims=True)) / np.sqrt(1e-5)
+    gx = layernorm_vjp(g, x)
+    assert np.all(np.isfinite(gx))
+    np.testing.assert_allclose(gx, expected, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(grad(lambda x: anp.sum(g * layernorm(x)))(x), expected, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(jvp(layernorm, (x,), (g,))[1], expected, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(layernorm_vjp(g, x, 0.25), (g - g.mean(axis=1, keepdims=True)) / 0.5,
+                               rtol=1e-13, atol=1e-13)
+
+
+def test_layernorm_mixes_constant_and_varying_rows():
+    x = np.array([[2.0, 2.0, 2.0, 2.0], [1.0, -1.0, 3.0, 0.5], [0.0, 0.0, 0.0, 0.0]])
+    g = np.random.default_rng(4).standard_normal(x.shape)
+    np.testing.assert_allclose(layernorm_vjp(g, x), autograd_layernorm_vjp(g, x), rtol=1e-10, atol=1e-10)
+    check_grads(layernorm, (x,), modes=("fwd", "rev"), order=2, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_layernorm_of_a_batch_of_one_is_the_single_row(n):
+    rng = np.random.default_rng(n)
+    x, g = rng.standard_normal(n) * 2.0 + 1.0, rng.standard_normal(n)
+    np.testing.assert_allclose(layernorm(x), layernorm(x[None])[0], rtol=1e-15)
+    single, batched = layernorm_vjp(g, x), layernorm_vjp(g[None], x[None])
+    assert single.shape == (n,) and batched.shape == (1, n)
+    np.testing.assert_allclose(single, batched[0], rtol=1e-15)
+    np.testing.assert_allclose(batched, autograd_layernorm_vjp(g[None], x[None]), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(batched, numerical_vjp(layernorm, (x[None],), g[None])[0],
+                               rtol=RTOL_FD, atol=ATOL_FD)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_layernorm_jvp_and_vjp_satisfy_the_adjoint_identity(seed):
+    """$\\langle u, J v \\rangle = \\langle J^\\top u, v \\rangle$ between the kit's two modes, and the
+    full Jacobian of a row (symmetric) equals its transpose and the central-difference one."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, (3, 5)) + rng.uniform(-4, 4, (3, 1))
+    u, v = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
+    _, jv = jvp(layernorm, (x,), (v,))
+    _, vjp_fn = vjp(layernorm, x)
+    (ju,) = vjp_fn(u)
+    assert jv.shape == ju.shape == x.shape
+    left, right = np.vdot(u, jv), np.vdot(ju, v)
+    assert abs(left - right) <= 1e-13 * (np.linalg.norm(u) * np.linalg.norm(jv) + np.linalg.norm(ju)
+                                         * np.linalg.norm(v))
+    np.testing.assert_allclose(jv, autograd.make_jvp(layernorm_ops(agnp))(x)(v)[1], rtol=1e-10, atol=1e-12)
+    J = jacfwd(layernorm)(x[0])
+    np.testing.assert_allclose(J, J.T, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(jacrev(layernorm)(x[0]), J, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(J, numerical_jacobian(layernorm, x[0]), rtol=RTOL_FD, atol=ATOL_FD)
+
+
+@pytest.mark.parametrize("eps", [1e-5, 0.5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_second_derivatives_through_layernorm_match_autograd(eps, seed):
+    """grad of grad, and the Hessian both ways, of a loss through layernorm, against autograd
+    differentiating the textbook formula."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, (2, 4)) + rng.uniform(-3, 3, (2, 1))
+    w, direction = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
+
+    def loss(xp, normalize):
+        return lambda x: xp.sum(w * xp.tanh(normalize(x)))
+
+    kit_loss = loss(anp, lambda x: layernorm(x, eps=eps))
+    oracle_loss = loss(agnp, layernorm_ops(agnp, eps))
+
+    def kit_slope(x):  # the derivative of the loss along direction, as a function of x
+        return anp.sum(grad(kit_loss)(x) * direction)
+
+    def oracle_slope(x):
+        return agnp.sum(autograd.grad(oracle_loss)(x) * direction)
+
+    np.testing.assert_allclose(grad(kit_loss)(x), autograd.grad(oracle_loss)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad(kit_slope)(x), autograd.grad(oracle_slope)(x), rtol=1e-9, atol=1e-11)
+
+    def flat(f, xp):
+        return lambda z: f(xp.reshape(z, x.shape))
+
+    expected = autograd.hessian(flat(oracle_loss, agnp))(x.ravel())
+    np.testing.assert_allclose(hessian(flat(kit_loss, anp))(x.ravel()), expected, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(jacrev(grad(flat(kit_loss, anp)))(x.ravel()), expected, rtol=1e-9, atol=1e-11)
+
+
+def test_layernorm_check_grads_to_order_three():
+    x = np.array([[0.3, -1.2, 2.0], [4.0, 4.5, 3.1]])
+    check_grads(lambda x: layernorm(x, eps=0.1), (x,), modes=("fwd", "rev"), order=3,
+                rng=np.random.default_rng(1))
 
 
 # --- networks ---------------------------------------------------------------------------------

@@ -70,4 +70,20 @@ MISTAKES = [
             "dw = 2 * (h - y) * x\n    db = 2 * (h - y)", "dw = 2 * (y - h) * x\n    db = 2 * (y - h)"),
     Mistake(A, "linear_model_step", "a step up the gradient instead of down",
             "return loss, dw, db, w - lr * dw, b - lr * db", "return loss, dw, db, w + lr * dw, b + lr * db"),
+    # what the exercises may use: no kit autodiff, no kit function that computes the answer
+    Mistake(A, "linear_model_step", "derivatives taken with the kit's grad instead of by hand",
+            "    dw = 2 * (h - y) * x\n    db = 2 * (h - y)\n",
+            "    from autodiff_kit import grad\n"
+            "    dw, db = grad(lambda w, b: (w * x + b - y) ** 2, argnums=(0, 1))(float(w), float(b))\n"),
+    Mistake(A, "linear_model_step", "returns the kit's worked example",
+            "    h = w * x + b\n",
+            "    from autodiff_kit.examples import linear_model_step as worked\n"
+            "    return worked(x, y, w, b, lr)\n    h = w * x + b\n"),
+    Mistake(A, "softmax_jacobian", "the Jacobian taken with the kit's jacfwd",
+            "    return np.diag(p) - np.outer(p, p)",
+            "    import autodiff_kit.numpy as anp\n    from autodiff_kit import jacfwd\n"
+            "    return jacfwd(lambda t: anp.exp(t - np.max(z)) / anp.sum(anp.exp(t - np.max(z))))(z)"),
+    Mistake(A, "numerical_jacobian", "returns the kit's finite differences",
+            "    x = np.asarray(x, dtype=float)\n",
+            "    from autodiff_kit.testing import numerical_jacobian as kit\n    return kit(f, x, eps)\n"),
 ]

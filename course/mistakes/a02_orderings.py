@@ -58,4 +58,19 @@ MISTAKES = [
             "return max(dims)", "return dims[0]"),
     Mistake(A, "stored_activations", "forward mode keeps every activation, like reverse",
             "return max(dims)", "return sum(dims[:-1])"),
+    # checkpoint_cost
+    Mistake(A, "checkpoint_cost", "counts the step evaluated inside each reversal",
+            "        cost[length, 1] = length * (length - 1) // 2"
+            "  # recompute from the first state each time\n"
+            "        for s in range(2, slots + 1):\n"
+            "            if length == 1:\n"
+            "                cost[length, s] = 0  # the state the one step needs is held\n",
+            "        cost[length, 1] = length * (length + 1) // 2\n"
+            "        for s in range(2, slots + 1):\n"
+            "            if length == 1:\n"
+            "                cost[length, s] = 1\n"),
+    Mistake(A, "checkpoint_cost", "the stored state does not use up a slot (the later part keeps them all)",
+            "cost[length - k, s - 1]", "cost[length - k, s]"),
+    Mistake(A, "checkpoint_cost", "x0 not counted among the slots",
+            "slots = min(slots, L)", "slots = min(slots + 1, L)"),
 ]

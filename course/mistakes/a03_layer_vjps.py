@@ -42,6 +42,17 @@ MISTAKES = [
     Mistake(A, "mse_vjp", "mean over the batch size instead of all entries", "/ pred.size", "/ len(pred)"),
     Mistake(A, "mse_vjp", "missing factor 2", "g * 2.0 *", "g *"),
     Mistake(A, "mse_vjp", "ignores the cotangent g", "g * 2.0 *", "2.0 *"),
+    # layernorm_vjp
+    Mistake(A, "layernorm_vjp", "leaves out the path through the mean",
+            "g - g_mean - y * gy_mean", "g - y * gy_mean"),
+    Mistake(A, "layernorm_vjp", "leaves out the path through the variance",
+            "g - g_mean - y * gy_mean", "g - g_mean"),
+    Mistake(A, "layernorm_vjp", "treats the mean and the variance as constants (elementwise)",
+            "(g - g_mean - y * gy_mean) / sigma", "g / sigma"),
+    Mistake(A, "layernorm_vjp", "the sample variance (ddof=1)",
+            "(centred ** 2).mean(axis=-1, keepdims=True)",
+            "(centred ** 2).sum(axis=-1, keepdims=True) / (x.shape[-1] - 1)"),
+    Mistake(A, "layernorm_vjp", "ignores eps", "np.sqrt(var + eps)", "np.sqrt(var)"),
     # mlp_loss_and_grads
     Mistake(A, "mlp_loss_and_grads", "ReLU after the last layer too",
             "logits = pre_activations[-1]", "logits = h"),

@@ -86,4 +86,7 @@ MISTAKES = [
             "        elif id(node) not in seen:\n            seen.add(id(node))\n", "        else:\n"),
     Mistake(A, "backward", "forgets the seed out.grad = 1",
             "    out.grad = 1.0\n", ""),
+    Mistake(A, "derivative", "the derivative taken with the kit's grad instead of a dual number",
+            "    out = f(Dual(x, 1.0))\n",
+            "    from autodiff_kit import grad\n    return grad(f)(float(x))\n    out = f(Dual(x, 1.0))\n"),
 ]

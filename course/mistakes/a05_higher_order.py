@@ -42,4 +42,13 @@ MISTAKES = [
     Mistake(A, "forward_gradient", "scales v to length 1",
             "v = rng.standard_normal(x.shape[0])\n",
             "v = rng.standard_normal(x.shape[0])\n    v = v / np.linalg.norm(v)\n"),
+    # what the exercises may use: grad, jvp and vjp, never the kit's second-order functions
+    Mistake(A, "hessian", "the kit's jacfwd of grad",
+            "    columns = [jvp(grad(f), (x,), (e,))[1] for e in np.eye(n)]\n"
+            "    return np.stack(columns, axis=1)",
+            "    from autodiff_kit import jacfwd\n    return jacfwd(grad(f))(x)"),
+    Mistake(A, "newton_step", "the kit's hessian instead of one's own",
+            "    return x - np.linalg.solve(hessian(f, x), grad(f)(x))",
+            "    from autodiff_kit import hessian as kit_hessian\n"
+            "    return x - np.linalg.solve(kit_hessian(f)(x), grad(f)(x))"),
 ]

@@ -147,4 +147,11 @@ def call(namespace: dict, args: dict, ask: Ask) -> Any:
     return student_function(namespace, args["function"])(*args["args"])
 
 
-from grader_tests.probes import a01_jacobians, a02_orderings, a03_layer_vjps, a04_modes, a05_higher_order  # noqa: E402
+from grader_tests.probes import (  # noqa: E402
+    a01_jacobians,
+    a02_orderings,
+    a03_layer_vjps,
+    a04_modes,
+    a05_higher_order,
+    a06_primitives,
+)

@@ -11,7 +11,7 @@ from autodiff_kit import layers
 from grader_tests.probes import Ask, probe, student_function, substituted
 
 BUILDING_BLOCKS = ("linear_vjp", "relu_vjp", "sigmoid_vjp", "tanh_vjp", "softmax_cross_entropy",
-                   "softmax_cross_entropy_vjp", "mse_vjp")
+                   "softmax_cross_entropy_vjp", "mse_vjp", "layernorm_vjp")
 
 
 @probe("mlp_loss_and_grads")

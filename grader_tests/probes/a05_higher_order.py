@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 import autodiff_kit.numpy as anp
-from autodiff_kit import api, higher_order
+from autodiff_kit import higher_order
 from autodiff_kit.forward import Dual
 from autodiff_kit.reverse import Node
 from autodiff_kit.tracing import Tracer
@@ -30,8 +30,9 @@ from grader_tests.probes import Ask, probe, student_function, substituted
 
 
 def reference_hessian(f: Callable, x: np.ndarray) -> np.ndarray:
-    """The kit's Hessian with the exercise's signature, ``hessian(f, x)``."""
-    return api.hessian(f)(x)
+    """The Hessian with the exercise's signature, ``hessian(f, x)``: one forward-over-reverse HVP
+    per column, so that it works while the kit's ``hessian`` and ``jacfwd`` are disabled."""
+    return np.stack([higher_order.hvp_fwd_over_rev(f, x, e) for e in np.eye(np.size(x))], axis=1)
 
 
 REFERENCES = {

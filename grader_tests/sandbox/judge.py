@@ -29,7 +29,7 @@ from grader_tests.checks import Check, checks_of
 from grader_tests.feedback import GradingError
 from grader_tests.runner import rng_for
 from grader_tests.sandbox import landlock, namespaces, wire
-from grader_tests.sandbox.twins import TWINS
+from grader_tests.sandbox.twins import forbidden
 
 MAX_CELL_CHARS = 200_000
 
@@ -162,10 +162,11 @@ class Sandbox:
             reason = error[-1] if error else "no message"
             raise SandboxUnavailable(f"The grading sandbox did not start: {reason}")
 
-    def fork(self, twins: tuple[str, ...], cells: list[tuple[str, str]]) -> Child:
+    def fork(self, forbidden: list[tuple[str, str]], cells: list[tuple[str, str]]) -> Child:
         ours, theirs = socket.socketpair()
         socket.send_fds(self.control, [b"F"], [theirs.fileno()])
-        wire.send(self.control, {"twins": list(twins), "cells": [list(cell) for cell in cells]})
+        wire.send(self.control, {"forbidden": [list(pair) for pair in forbidden],
+                                 "cells": [list(cell) for cell in cells]})
         theirs.close()
         reply = wire.receive(self.control)
         return Child(ours, int(reply["pid"]))
@@ -220,7 +221,7 @@ def judge_function(sandbox: Sandbox, assignment: str, function: str, checks: lis
     verdicts, pending = [], list(checks)
     while pending:
         cells = [cell for cell in program if cell[0] not in left_out]
-        child = sandbox.fork(TWINS.get(function, ()), cells)
+        child = sandbox.fork(forbidden(function), cells)
         try:
             cell_errors = child.run_cells(limits.cell)
         except ChildLost as lost:

@@ -10,9 +10,9 @@ new user, PID and network namespaces (``namespaces``) and forks their first proc
 forks the child that
 
 1. enters a Landlock domain of its own (it cannot signal the server or its siblings) and
-   disables the kit's twin of that function, so a student's code that merely calls it
-   gets an exception instead of the answer (its code object is replaced, which catches
-   every reference to it, and the original is not kept anywhere);
+   disables what the function may not use (``twins``: the kit's functions that compute it,
+   and for by-hand exercises the kit's autodiff), so a student's code that calls them gets
+   an exception with a sentence instead of the answer;
 2. runs the student's cells one by one, reporting each, so the judge knows which cell hangs;
 3. runs the probes the judge asks for and returns their plain results.
 
@@ -44,11 +44,10 @@ from grader_tests import probes
 from grader_tests.sandbox import wire
 from grader_tests.sandbox.landlock import restrict_to
 from grader_tests.sandbox.namespaces import become_subreaper, die_with_parent, isolate
+from grader_tests.sandbox.twins import disable
 
 MEMORY_LIMIT = 3 * 2**30
 FILE_LIMIT = 64 * 2**20
-REFERENCE_MESSAGE = ("This calls the reference kit's own {name}, which earns no credit: "
-                     "write the computation yourself.")
 
 
 def import_everything() -> None:
@@ -75,30 +74,6 @@ def confine(scratch: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def tripwire_code(free_variables: int, message: str):
-    """The code of a function that raises ``RuntimeError(message)``, with as many free variables as needed.
-
-    A function's ``__code__`` can only be replaced by code with the same number of free
-    variables as its closure has cells, so the tripwire is compiled to match.
-    """
-    names = [f"unused_{i}" for i in range(free_variables)]
-    lines = ["def outer():", *(f"    {name} = None" for name in names),
-             "    def tripwire(*args, **kwargs):", f"        ({', '.join(names)}{',' if names else ''})",
-             f"        raise RuntimeError({message!r})", "    return tripwire"]
-    scope: dict = {}
-    exec("\n".join(lines), scope)
-    return scope["outer"]().__code__
-
-
-def disable(dotted: str) -> None:
-    """Make the kit's function, primitive or class ``dotted`` raise, wherever it is referenced from."""
-    module_name, _, attribute = dotted.rpartition(".")
-    target = getattr(importlib.import_module(module_name), attribute)
-    function = target.__init__ if isinstance(target, type) else getattr(target, "impl", target)
-    message = REFERENCE_MESSAGE.format(name=attribute)
-    function.__code__ = tripwire_code(len(function.__closure__ or ()), message)
 
 
 def without_magics(source: str) -> str:
@@ -142,8 +117,8 @@ def serve_checks(sock: socket.socket, namespace: dict) -> None:
 def child(sock: socket.socket, spec: dict) -> None:
     """Run one graded function's checks on the student's code, then exit."""
     restrict_to(readable(), [os.getcwd()])  # a domain of its own: it cannot signal the server
-    for dotted in spec["twins"]:
-        disable(dotted)
+    for dotted, message in spec["forbidden"]:
+        disable(dotted, message)  # for good: the original code is dropped with what would undo it
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     run_cells(sock, spec["cells"], namespace)
     wire.send(sock, {"kind": "cells_done"})
