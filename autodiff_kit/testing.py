@@ -160,18 +160,63 @@ def adjoint_test(jvp_fn: Callable[[np.ndarray], np.ndarray], vjp_fn: Callable[[n
     return float(gap / scale) if scale > 0 else 0.0
 
 
+def likely_slip(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9) -> str:
+    """A sentence naming the slip a wrong answer most likely comes from, or ``""``.
+
+    The course's one vocabulary of slips, used by the visible checks (``assert_close``) and
+    by the hidden tests alike: NaN or inf where the answer is finite (an overflow), the
+    opposite sign, the transpose, a constant factor (a sum where a mean belongs, or the
+    reverse; a missing factor 2), zero everywhere (a cotangent never multiplied in or never
+    returned), and right but for a few entries (a kink, an edge case).
+
+    >>> likely_slip(np.array([-1.0, -2.0]), np.array([1.0, 2.0]))
+    'It is the answer with the opposite sign: check the sign of each term.'
+    >>> likely_slip(np.array([0.25, 0.5, 0.75]), np.array([1.0, 2.0, 3.0]))[:33]
+    'It is the answer times 0.25 every'
+    """
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return ""
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+        return ("An exponential probably overflowed. Subtract the maximum before exponentiating (the "
+                "log-sum-exp trick), or avoid dividing by a value that can be 0.")
+
+    def close(a, b):
+        return np.allclose(a, b, rtol=rtol, atol=atol)
+
+    if close(got, -expected):
+        return "It is the answer with the opposite sign: check the sign of each term."
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got, expected.T):
+        return "It is the transpose of the answer: check the order of the matrix product."
+    flat_expected, flat_got = expected.ravel(), got.ravel()
+    big = np.abs(flat_expected) > atol * 10
+    if big.sum() > 1:  # a constant factor shows only across several entries
+        ratio = float(np.median(flat_got[big] / flat_expected[big]))
+        if abs(ratio) > 1e-12 and not np.isclose(ratio, 1.0) and close(got, ratio * expected):
+            return (f"It is the answer times {ratio:.4g} everywhere: a constant factor is off "
+                    "(a missing or extra mean over the batch, or a missing factor 2?).")
+    if close(got, 0.0):
+        return "It is zero everywhere: is the result computed but not returned or not accumulated?"
+    wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    if wrong.ndim and 0 < wrong.sum() < wrong.size:
+        return (f"Only {int(wrong.sum())} of {wrong.size} entries are wrong: look for a kink, an edge "
+                "case, or one missing term.")
+    return ""
+
+
 def assert_close(got: Any, expected: Any, name: str = "result", rtol: float = 1e-6,
                  atol: float = 1e-9) -> None:
     """Raise ``AssertionError`` unless ``got`` equals ``expected`` elementwise, $|g - e| \\le a + r|e|$.
 
     Made for the visible checks of an exercise: the message names the output, compares
-    shapes first, then lists up to five wrong entries with the expected and received values.
+    shapes first, then lists up to five wrong entries with the expected and received values,
+    and names the likely slip (``likely_slip``, the hidden tests' own diagnosis).
 
     >>> assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     >>> assert_close(np.array([1.0, 5.0]), np.array([1.0, 2.0]), "dx")
     Traceback (most recent call last):
     ...
-    AssertionError: dx: 1 of 2 entries are wrong: at (1,) expected 2 but got 5.
+    AssertionError: dx: 1 of 2 entries are wrong: at (1,) expected 2 but got 5. Only 1 of 2 entries ...
     """
     if got is None:
         raise AssertionError(f"{name} is None: did the function forget to `return` its result?")
@@ -184,4 +229,6 @@ def assert_close(got: Any, expected: Any, name: str = "result", rtol: float = 1e
     indices = np.argwhere(wrong)[:5]
     listed = "; ".join(f"at {tuple(int(i) for i in index)} expected {expected_array[tuple(index)]:.6g} "
                        f"but got {got_array[tuple(index)]:.6g}" for index in indices)
-    raise AssertionError(f"{name}: {int(wrong.sum())} of {wrong.size} entries are wrong: {listed}.")
+    slip = likely_slip(got_array, expected_array, rtol, atol)
+    raise AssertionError(f"{name}: {int(wrong.sum())} of {wrong.size} entries are wrong: {listed}."
+                         + (f" {slip}" if slip else ""))

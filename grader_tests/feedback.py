@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff_kit.testing import likely_slip
+
 
 class GradingError(AssertionError):
     """A check failed; the message is written for the student."""
@@ -60,9 +62,8 @@ def expect_close(got: object, expected: np.ndarray, name: str, *, why_shape: str
     expected = np.asarray(expected, dtype=np.float64)
     expect_shape(array, expected.shape, name, why_shape)
     if not np.all(np.isfinite(array)) and np.all(np.isfinite(expected)):
-        raise GradingError(f"{name} contains NaN or infinite values where the answer is finite: an "
-                           "exponential probably overflowed. Subtract the maximum before exponentiating "
-                           "(the log-sum-exp trick), or avoid dividing by a value that can be 0.")
+        raise GradingError(f"{name} contains NaN or infinite values where the answer is finite. "
+                           f"{likely_slip(array, expected, rtol, atol)}")
     if np.allclose(array, expected, rtol=rtol, atol=atol):
         return
     error = np.abs(array - expected)
@@ -70,30 +71,7 @@ def expect_close(got: object, expected: np.ndarray, name: str, *, why_shape: str
     at = f" at index {tuple(int(i) for i in where)}" if where else ""
     message = (f"{name} is wrong: the largest error is {error[where]:.3g}{at}, where the answer is "
                f"{expected[where]:.6g} but the function returned {array[where]:.6g}.")
-    cause = likely_cause(array, expected, rtol, atol)
+    cause = likely_slip(array, expected, rtol, atol)
     raise GradingError(message + (f" {cause}" if cause else ""))
 
 
-def likely_cause(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
-    """A sentence naming a recognisable pattern in a wrong answer, or ``""``."""
-    def close(a, b):
-        return np.allclose(a, b, rtol=rtol, atol=atol)
-
-    if close(got, -expected):
-        return "It is the answer with the opposite sign: check the sign of each term."
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got, expected.T):
-        return "It is the transpose of the answer: check the order of the matrix product."
-    flat_expected, flat_got = expected.ravel(), got.ravel()
-    big = np.abs(flat_expected) > atol * 10
-    if big.sum() > 1:  # a constant factor shows only across several entries
-        ratios = flat_got[big] / flat_expected[big]
-        ratio = float(np.median(ratios))
-        if abs(ratio) > 1e-12 and not np.isclose(ratio, 1.0) and close(got, ratio * expected):
-            return (f"It is the answer times {ratio:.4g} everywhere: a constant factor is off "
-                    "(a missing or extra mean over the batch, or a missing factor 2?).")
-    if close(got, 0.0):
-        return "It is zero everywhere: is the result computed but not returned or not accumulated?"
-    wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol)
-    if wrong.ndim and 0 < wrong.sum() < wrong.size:
-        return f"{int(wrong.sum())} of {wrong.size} entries are wrong; the others are right."
-    return ""

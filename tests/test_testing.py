@@ -7,7 +7,9 @@ import autodiff_kit.numpy as anp
 from autodiff_kit.numpy import elementwise
 from autodiff_kit.testing import (
     GradientCheckError,
+    assert_close,
     check_grads,
+    likely_slip,
     numerical_grad,
     numerical_jacobian,
 )
@@ -65,3 +67,23 @@ def test_check_grads_catches_a_wrong_second_derivative():
 def test_check_grads_rejects_unknown_modes():
     with pytest.raises(ValueError, match="'fwd' and/or 'rev'"):
         check_grads(anp.sin, (1.0,), modes=("forward",))
+
+
+@pytest.mark.parametrize("slip", ["sign", "transpose", "batch mean", "zero", "overflow", "one entry"])
+def test_visible_and_hidden_checks_name_a_slip_in_the_same_words(slip):
+    """``assert_close`` (visible checks) and the hidden tests' ``expect_close`` share ``likely_slip``."""
+    from grader_tests.feedback import GradingError, expect_close
+
+    expected = np.arange(1.0, 10.0).reshape(3, 3) ** 1.5
+    wrong = {"sign": -expected, "transpose": expected.T, "batch mean": expected / 3,
+             "zero": np.zeros_like(expected), "overflow": np.where(expected > 20, np.nan, expected),
+             "one entry": np.where(expected == expected.max(), 0.0, expected)}[slip]
+    sentence = likely_slip(wrong, expected)
+    words = {"sign": "opposite sign", "transpose": "transpose", "batch mean": "mean over the batch",
+             "zero": "zero everywhere", "overflow": "overflowed", "one entry": "Only 1 of 9"}[slip]
+    assert words in sentence
+    with pytest.raises(AssertionError) as visible:
+        assert_close(wrong, expected, "gx")
+    with pytest.raises(GradingError) as hidden:
+        expect_close(wrong, expected, "gx")
+    assert sentence in str(visible.value) and sentence in str(hidden.value)
