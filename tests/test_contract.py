@@ -1,5 +1,6 @@
 """What each exercise may use is enforced: the kit's autodiff in a by-hand function, or a call to a
-kit function that computes the graded quantity, loses that function's points with its sentence.
+kit function that computes the graded quantity, loses that function's points with its sentence,
+in-process (the runner) and end to end (nbgrader with the sandbox), for every graded function.
 
 Each graded function is judged here on the reference solution altered two ways: it first makes
 an incidental call to the kit's ``grad`` (for the functions asked for by hand), or it is replaced
@@ -9,8 +10,10 @@ by the kit's own function that computes it. The runner disables what the functio
 
 import functools
 import importlib
+import json
 
 import pytest
+from course_support import built_workspace, filled, grade, points, write
 
 import autodiff_kit
 from course import notebooks
@@ -92,3 +95,56 @@ def test_what_was_disabled_is_restored_after_each_check():
     failed_messages("03_layer_vjps", "linear_vjp", namespace)
     assert autodiff_kit.grad(lambda t: t * t)(3.0) == 6.0
     assert autodiff_kit.layers.linear_vjp is kit_twin("autodiff_kit.layers.linear_vjp")
+
+
+# --- the same, end to end: nbgrader and the sandbox, one student per breach ------------------------
+
+def breach_source(function: str, kind: str) -> str:
+    """Code a student appends to ``function``'s answer cell: a detour through the kit's autodiff
+    (``"autodiff"``) or the kit's own function put in place of theirs (``"twin"``)."""
+    names = names_of(function)
+    if kind == "twin":
+        return "".join(f"from {dotted.rpartition('.')[0]} import {dotted.rpartition('.')[2]} as {name}\n"
+                       for name, dotted in zip(names, TWINS[function], strict=False))
+    lines = ["from autodiff_kit import grad as _grad"]
+    for name in names:
+        if name in ("Dual", "Var"):
+            lines += [f"class {name}({name}):", "    def __init__(self, *args, **kwargs):",
+                      "        _grad(lambda t: t * t)(1.0)", "        super().__init__(*args, **kwargs)"]
+        else:
+            lines += [f"_mine_{name} = {name}", f"def {name}(*args, **kwargs):",
+                      "    _grad(lambda t: t * t)(1.0)", f"    return _mine_{name}(*args, **kwargs)"]
+    return "\n".join(lines) + "\n"
+
+
+BREACHES = [(assignment, function, kind) for assignment, function in GRADED
+            for kind in ("autodiff", "twin") if function in (BY_HAND if kind == "autodiff" else TWINS)]
+
+
+@pytest.fixture(scope="module")
+def breached(course_cache, tmp_path_factory):
+    """A class graded once: one student per (function, breach), every other answer the reference."""
+    root = tmp_path_factory.mktemp("contract")
+    workspace = built_workspace(course_cache, root / "work")
+    for assignment, function, kind in BREACHES:
+        notebook = filled(workspace, assignment)
+        cell = notebooks.cell_by_id(notebook, function)
+        cell.source = cell.source.rstrip("\n") + "\n\n" + breach_source(function, kind)
+        write(root / "class", f"{function}-{kind}", assignment, notebook)
+    run, scores = grade(workspace, root / "class")
+    return workspace, run, scores
+
+
+@pytest.mark.parametrize(("assignment", "function", "kind"), BREACHES,
+                         ids=[f"{function}-{kind}" for _, function, kind in BREACHES])
+def test_a_breach_costs_its_function_and_nothing_else_through_nbgrader(breached, assignment, function, kind):
+    workspace, run, scores = breached
+    assert run.problems == []
+    student = f"{function}-{kind}"
+    verdicts = {v["cell"]: v for v in json.loads(
+        (workspace.verdicts / student / f"{assignment}.json").read_text())["verdicts"]}
+    words = "is to be written by hand" if kind == "autodiff" else "computes what this exercise is graded on"
+    own = {check.cell_id() for check in checks_of(assignment) if check.function == function}
+    for cell, worth in points(workspace, assignment).items():
+        assert scores[student, assignment, cell] == (0 if cell in own else worth), cell
+    assert any(words in verdicts[cell]["message"] for cell in own), [verdicts[c]["message"] for c in own]
