@@ -26,32 +26,32 @@ primal program of logistic3(x:f64[])
   v8:f64[] = sub 1.0 v6
   v9:f64[] = mul v7 v8
   return v9
-adjoint program, seeded with ct_v9:f64[] = 1.0
+adjoint program, seeded with g_v9:f64[] = 1.0
   # v9 = mul v7 v8
-  ct_v7:f64[] = mul ct_v9 v8
-  ct_v8:f64[] = mul v7 ct_v9
+  g_v7:f64[] = mul g_v9 v8
+  g_v8:f64[] = mul v7 g_v9
   # v8 = sub 1.0 v6
-  t1:f64[] = neg ct_v8
+  t1:f64[] = neg g_v8
   # v7 = mul 4.0 v6
-  t2:f64[] = mul 4.0 ct_v7
-  ct_v6:f64[] = add t1 t2
+  t2:f64[] = mul 4.0 g_v7
+  g_v6:f64[] = add t1 t2
   # v6 = mul v4 v5
-  ct_v4:f64[] = mul ct_v6 v5
-  ct_v5:f64[] = mul v4 ct_v6
+  g_v4:f64[] = mul g_v6 v5
+  g_v5:f64[] = mul v4 g_v6
   # v5 = sub 1.0 v3
-  t3:f64[] = neg ct_v5
+  t3:f64[] = neg g_v5
   # v4 = mul 4.0 v3
-  t4:f64[] = mul 4.0 ct_v4
-  ct_v3:f64[] = add t3 t4
+  t4:f64[] = mul 4.0 g_v4
+  g_v3:f64[] = add t3 t4
   # v3 = mul v1 v2
-  ct_v1:f64[] = mul ct_v3 v2
-  ct_v2:f64[] = mul v1 ct_v3
+  g_v1:f64[] = mul g_v3 v2
+  g_v2:f64[] = mul v1 g_v3
   # v2 = sub 1.0 x
-  t5:f64[] = neg ct_v2
+  t5:f64[] = neg g_v2
   # v1 = mul 4.0 x
-  t6:f64[] = mul 4.0 ct_v1
-  ct_x:f64[] = add t5 t6
-  return ct_x
+  t6:f64[] = mul 4.0 g_v1
+  g_x:f64[] = add t5 t6
+  return g_x
 >>> bool(program.adjoints["x"] == grad(logistic3)(0.3))
 True
 
@@ -62,13 +62,13 @@ that are not operands appear in brackets (``sum[axis=0] v1``), and the arithmeti
 primitives have jaxpr's short names (``mul``, ``sub``, ``div``, ``neg``, ``pow``).
 
 The adjoint of ``v`` (the derivative of the seeded output with respect to ``v``, $\\bar v$)
-is called ``ct_v``, for cotangent. The sweep visits the primal instructions from the last
-to the first; under the comment ``# v9 = mul v7 v8`` are the instructions that the VJP
-rules of that one line ran. A value used more than once receives one contribution per
-use, which are added (``ct_x = add t5 t6`` above): ``t1, t2, ...`` are such partial
-results. A line ``ct_v2:f64[] = ct_v3`` says that a rule passed its cotangent on
-unchanged (``add``'s does), so no primitive ran; ``ct_y:f64[3] = 0`` that the output does
-not depend on ``y``.
+is called ``g_v``: ``g`` for the cotangent, as everywhere in the course. The sweep visits
+the primal instructions from the last to the first; under the comment ``# v9 = mul v7 v8``
+are the instructions that the VJP rules of that one line ran. A value used more than once
+receives one contribution per use, which are added (``g_x = add t5 t6`` above):
+``t1, t2, ...`` are such partial results. A line ``g_v2:f64[] = g_v3`` says that a rule
+passed its cotangent on unchanged (``add``'s does), so no primitive ran; ``g_y:f64[3] = 0``
+that the output does not depend on ``y``.
 
 How the adjoint program is recorded: by really running the backward sweep, under a
 second reverse trace. An *outer* trace wraps the inputs; ``f`` runs under an *inner* trace
@@ -167,7 +167,7 @@ class Program:
     """What one run of ``f`` did, forwards and backwards, with every value it computed.
 
     ``primal`` and the instructions of ``steps`` are the listing; ``values`` maps every
-    name in it (inputs, ``v``, ``ct_``, ``t``, ``c`` and seeds) to its array;
+    name in it (inputs, ``v``, ``g_``, ``t``, ``c`` and seeds) to its array;
     ``adjoints`` maps each primal name (``"x"``, ``"v3"``) to its adjoint, zeros where the
     output does not depend on it. ``str(program)`` is the listing; Jupyter shows
     ``_repr_html_``, the listing and a drawing of the graph.
@@ -227,12 +227,12 @@ def trace_program(f: Callable, *args: Any, cotangent: Any = None) -> Program:
     primal program of <lambda>(x:f64[])
       v1:f64[] = mul x x
       return v1
-    adjoint program, seeded with ct_v1:f64[] = 1.0
+    adjoint program, seeded with g_v1:f64[] = 1.0
       # v1 = mul x x
-      t1:f64[] = mul ct_v1 x
-      t2:f64[] = mul x ct_v1
-      ct_x:f64[] = add t1 t2
-      return ct_x
+      t1:f64[] = mul g_v1 x
+      t2:f64[] = mul x g_v1
+      g_x:f64[] = add t1 t2
+      return g_x
     """
     leaves, input_tree = tree_flatten(args)
     for i, leaf in enumerate(leaves):
@@ -330,13 +330,13 @@ def _sweep(tape: list[Node], seeds: list, inputs: list[Node], outer: ReverseTrac
     return swept
 
 
-_RESERVED = re.compile(r"[vtc]\d+|seed\d*|ct_.*")
+_RESERVED = re.compile(r"[vtc]\d+|seed\d*|g_.*")
 
 
 def _input_names(f: Callable, args: tuple) -> list[str]:
     """A name per input leaf: ``f``'s parameter names, with a path into pytrees (``p.W``, ``xs[0]``).
 
-    Names the listing gives out itself (``v1``, ``t1``, ``c1``, ``ct_...``) get ``_in``
+    Names the listing gives out itself (``v1``, ``t1``, ``c1``, ``g_...``) get ``_in``
     appended, so every name means one thing.
     """
     try:
@@ -375,7 +375,7 @@ class _Lister:
 
     All the outer tape's nodes are named first, because a line can only be written once
     its operands have names: inputs; the primal values ``v1, v2, ...``; each value's
-    complete adjoint ``ct_v``, after the first value it is the adjoint of (``add`` hands
+    complete adjoint ``g_v``, after the first value it is the adjoint of (``add`` hands
     one cotangent to both operands); seeds not named so; the rest of the adjoint program,
     partial results, ``t1, t2, ...``. Array constants are named ``c1, c2, ...`` as the
     lines are written, in order of first use.
@@ -418,7 +418,7 @@ class _Lister:
             seeds=tuple(self.names[id(seed)] for seed in self.seeds),
             adjoint_constants=tuple(self.constants[len(primal_constants):]),
             steps=tuple(steps),
-            cotangents=tuple(f"ct_{name}" for name, _ in self.inputs),
+            cotangents=tuple(f"g_{name}" for name, _ in self.inputs),
             values=types.MappingProxyType(self.values),
             adjoints=types.MappingProxyType({name: adjoints[name] for name in in_program_order}),
             input_tree=self.input_tree,
@@ -431,7 +431,7 @@ class _Lister:
             self.give(node, f"v{i}")
         for swept in self.swept:
             if isinstance(swept.adjoint, Node) and not self.named(swept.adjoint):
-                self.give(swept.adjoint, f"ct_{self.names[id(swept.node.value)]}")
+                self.give(swept.adjoint, f"g_{self.names[id(swept.node.value)]}")
         for i, seed in enumerate(self.seeds):
             if not self.named(seed):
                 self.give(seed, "seed" if len(self.seeds) == 1 else f"seed{i}")
@@ -477,11 +477,11 @@ class _Lister:
     def alias(self, var: Node, g: Any, is_input: bool) -> Alias | None:
         """The line that names ``var``'s complete adjoint ``g``, where no instruction did.
 
-        ``None`` when ``g``'s own instruction is named ``ct_<var>`` already, and for an
+        ``None`` when ``g``'s own instruction is named ``g_<var>`` already, and for an
         intermediate value the output does not depend on (its adjoint is never formed,
         as in ``backward``); an input's cotangent is always named, zero if need be.
         """
-        name, shape, dtype = f"ct_{self.names[id(var)]}", shape_of(var.value), dtype_of(var.value)
+        name, shape, dtype = f"g_{self.names[id(var)]}", shape_of(var.value), dtype_of(var.value)
         if g is None:
             if not is_input:
                 return None

@@ -105,7 +105,7 @@ def _constant_line(program: Program, name: str) -> str:
 
 
 def _shown(program: Program, name: str) -> str:
-    """A variable with its type and, for seeds, its value: ``ct_v9:f64[] = 1.0``."""
+    """A variable with its type and, for seeds, its value: ``g_v9:f64[] = 1.0``."""
     value = program.values[name]
     shown = inline(value) if np.ndim(value) == 0 else summary(value)
     return f"{typed(name, np.shape(value), np.result_type(value))} = {shown}"

@@ -388,7 +388,7 @@ class BackwardStep:
     def __str__(self) -> str:
         computed = f" = {self.primal.expression}" if self.primal is not None else " (input)"
         listing = "".join(f"\n    {line}" for line in self.lines)
-        return (f"step {self.index + 1}: ct_{self.name} = {summary(self.adjoint)}"
+        return (f"step {self.index + 1}: g_{self.name} = {summary(self.adjoint)}"
                 f"   # {self.name}{computed}{listing}")
 
 
@@ -412,8 +412,8 @@ def backward_steps(program: Program) -> Iterator[BackwardStep]:
             lines_of[step.primal.out] = step.lines
         else:  # the seeding, or an input's cotangent being named
             for line in step.lines:
-                if line.out.startswith("ct_") and line.out[3:] in program.inputs:
-                    lines_of.setdefault(line.out[3:], step.lines)
+                if line.out.startswith("g_") and line.out[2:] in program.inputs:
+                    lines_of.setdefault(line.out[2:], step.lines)
     primal_of = {instruction.out: instruction for instruction in program.primal}
     for index, name in enumerate(reversed(list(program.adjoints))):
         yield BackwardStep(index, name, primal_of.get(name), program.adjoints[name], lines_of.get(name, ()))
@@ -446,14 +446,14 @@ def step_html(program: Program, steps: Sequence[BackwardStep], index: int) -> st
              else f"{escape(current.name)} (an input)")
     lines = "\n".join(escape(str(line)) for line in current.lines)
     lines = lines or "(no primitive ran here: the adjoint was named at an earlier step)"
-    so_far = "".join(f"<tr>{_cell(f'<code>ct_{escape(step.name)}</code>')}"
+    so_far = "".join(f"<tr>{_cell(f'<code>g_{escape(step.name)}</code>')}"
                      f"{_cell(f'<code>{escape(summary(step.adjoint, 60))}</code>')}</tr>" for step in seen)
     adjoint = escape(summary(current.adjoint, 200))
     return (
         f'<div class="{scope} adk-step-view"><style>{style}</style>'
         f"<div><b>Step {index + 1} of {len(steps)}</b>: the adjoint of <code>{where}</code> "
         "is complete:</div>"
-        f'<pre class="adk-current-adjoint">ct_{escape(current.name)} = {adjoint}</pre>'
+        f'<pre class="adk-current-adjoint">g_{escape(current.name)} = {adjoint}</pre>'
         f"<div>and its VJP rules run:</div><pre>{lines}</pre>"
         f'<div style="overflow-x: auto">{render.to_svg(program)}</div>'
         f'<table class="adk-adjoints-so-far">{so_far}</table></div>'

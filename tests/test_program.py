@@ -81,17 +81,17 @@ def test_logistic_listing_has_the_primal_program_then_the_adjoint_program_in_rev
     assert lines[0] == "primal program of logistic3(x:f64[])"
     assert lines[1:10] == LOGISTIC_PRIMAL
     assert lines[10] == "return v9"
-    assert lines[11] == "adjoint program, seeded with ct_v9:f64[] = 1.0"
+    assert lines[11] == "adjoint program, seeded with g_v9:f64[] = 1.0"
     # each primal line, last first, heads the adjoint instructions its VJP rules ran
     headers = [line for line in lines[12:] if line.startswith("#")]
     assert headers == ["# " + line.replace(":f64[]", "", 1) for line in reversed(LOGISTIC_PRIMAL)]
     adjoint = [line for line in lines[12:] if not line.startswith("#")]
-    assert adjoint[:3] == ["ct_v7:f64[] = mul ct_v9 v8", "ct_v8:f64[] = mul v7 ct_v9", "t1:f64[] = neg ct_v8"]
-    assert adjoint[-4:] == ["t5:f64[] = neg ct_v2", "t6:f64[] = mul 4.0 ct_v1",
-                            "ct_x:f64[] = add t5 t6", "return ct_x"]
+    assert adjoint[:3] == ["g_v7:f64[] = mul g_v9 v8", "g_v8:f64[] = mul v7 g_v9", "t1:f64[] = neg g_v8"]
+    assert adjoint[-4:] == ["t5:f64[] = neg g_v2", "t6:f64[] = mul 4.0 g_v1",
+                            "g_x:f64[] = add t5 t6", "return g_x"]
     # the adjoints of v8, v7, ..., v1 and x are defined in exactly that (reverse) order
-    defined = [line.split(":")[0] for line in adjoint if line.startswith("ct_")]
-    assert defined == ["ct_v7", "ct_v8", "ct_v6", "ct_v4", "ct_v5", "ct_v3", "ct_v1", "ct_v2", "ct_x"]
+    defined = [line.split(":")[0] for line in adjoint if line.startswith("g_")]
+    assert defined == ["g_v7", "g_v8", "g_v6", "g_v4", "g_v5", "g_v3", "g_v1", "g_v2", "g_x"]
 
 
 def test_logistic_adjoints_are_the_chain_rule_products_and_match_grad():
@@ -111,7 +111,7 @@ def test_logistic_adjoints_are_the_chain_rule_products_and_match_grad():
     assert adjoints["x"] == pytest.approx(numerical_grad(logistic3, np.array(x)), rel=1e-7)
     # the names in the listing hold the same numbers
     for name in ["x", "v1", "v3", "v6", "v8"]:
-        assert values[f"ct_{name}"] == adjoints[name]
+        assert values[f"g_{name}"] == adjoints[name]
 
 
 def test_logistic_has_one_instruction_per_primitive_applied():
@@ -141,13 +141,13 @@ def test_every_adjoint_equals_the_engines_and_the_inputs_match_vjp_and_finite_di
     assert len(expected) == len(program.primal)
     for instruction, adjoint in zip(program.primal, expected, strict=True):
         np.testing.assert_allclose(program.adjoints[instruction.out], adjoint, rtol=1e-13, atol=1e-15)
-        if f"ct_{instruction.out}" in program.values:
-            np.testing.assert_array_equal(program.values[f"ct_{instruction.out}"],
+        if f"g_{instruction.out}" in program.values:
+            np.testing.assert_array_equal(program.values[f"g_{instruction.out}"],
                                           program.adjoints[instruction.out])
     _, vjp_fn = vjp(mlp_loss, *args)
     for name, given, cotangent in zip(program.inputs, args, vjp_fn(1.0), strict=True):
-        np.testing.assert_allclose(program.values[f"ct_{name}"], cotangent, rtol=1e-13)
-        assert program.values[f"ct_{name}"].shape == given.shape
+        np.testing.assert_allclose(program.values[f"g_{name}"], cotangent, rtol=1e-13)
+        assert program.values[f"g_{name}"].shape == given.shape
     for i, name in enumerate(program.inputs):
         def of_one(a, i=i):
             return mlp_loss(*args[:i], a, *args[i + 1:])
@@ -178,16 +178,16 @@ def test_every_instruction_value_is_what_its_primitive_gives_on_its_operands():
 def test_a_value_used_twice_gets_the_sum_of_its_adjoints():
     program = trace_program(lambda a: (a + a) + (a + a), 1.5)  # the graph of DESIGN.md
     lines = listing_lines(program)
-    assert "ct_v1:f64[] = ct_v3" in lines  # add hands its cotangent on: no primitive runs
+    assert "g_v1:f64[] = g_v3" in lines  # add hands its cotangent on: no primitive runs
     sums = [i for i in program.adjoint if i.op == "add"]
-    assert [i.out for i in sums] == ["t1", "t2", "ct_a"]
-    assert program.values["ct_a"] == 4.0 == grad(lambda a: (a + a) + (a + a))(1.5)
+    assert [i.out for i in sums] == ["t1", "t2", "g_a"]
+    assert program.values["g_a"] == 4.0 == grad(lambda a: (a + a) + (a + a))(1.5)
 
     program = trace_program(lambda x: anp.sin(x) * x, 0.7)
     last = program.adjoint[-1]
-    assert (last.out, last.op) == ("ct_x", "add")
+    assert (last.out, last.op) == ("g_x", "add")
     parts = [program.values[name] for name in last.operands]
-    assert sum(parts) == program.values["ct_x"] == pytest.approx(np.cos(0.7) * 0.7 + np.sin(0.7))
+    assert sum(parts) == program.values["g_x"] == pytest.approx(np.cos(0.7) * 0.7 + np.sin(0.7))
 
 
 def test_numpy_constants_are_declared_once_and_scalars_written_inline():
@@ -196,7 +196,7 @@ def test_numpy_constants_are_declared_once_and_scalars_written_inline():
     lines = listing_lines(program)
     assert lines[1] == "const c1:f64[3] = [1. 2. 3.]"
     assert "v2:f64[3] = mul v1 c1" in lines and "v4:f64[] = mul v3 2.0" in lines
-    assert "ct_v1:f64[3] = mul ct_v2 c1" in lines  # the VJP of v1 * c uses the same constant
+    assert "g_v1:f64[3] = mul g_v2 c1" in lines  # the VJP of v1 * c uses the same constant
     assert program.values["c1"] is c
     np.testing.assert_allclose(program.adjoints["x"], 2.0 * c * np.cos(np.ones(3)))
 
@@ -204,10 +204,10 @@ def test_numpy_constants_are_declared_once_and_scalars_written_inline():
 def test_an_input_the_output_ignores_has_a_zero_cotangent():
     program = trace_program(lambda x, y: anp.sum(x**2), np.ones(3), np.ones(2))
     lines = listing_lines(program)
-    assert "ct_y:f64[2] = 0  # the output does not depend on y" in lines
-    assert lines[-1] == "return ct_x, ct_y"
+    assert "g_y:f64[2] = 0  # the output does not depend on y" in lines
+    assert lines[-1] == "return g_x, g_y"
     np.testing.assert_array_equal(program.adjoints["y"], np.zeros(2))
-    np.testing.assert_array_equal(program.values["ct_x"], 2.0 * np.ones(3))
+    np.testing.assert_array_equal(program.values["g_x"], 2.0 * np.ones(3))
     constant = trace_program(lambda x: 5.0, 2.0)
     assert constant.primal == () and constant.adjoint == ()
     assert listing_lines(constant)[1] == "return 5.0" and constant.adjoints["x"] == 0.0
@@ -223,7 +223,7 @@ def test_a_non_scalar_output_needs_a_cotangent():
         trace_program(f, np.ones(3), cotangent=np.ones(2))
     u, x = np.array([1.0, -2.0, 0.5]), np.array([0.1, 0.2, 0.3])
     program = trace_program(f, x, cotangent=u)
-    assert listing_lines(program)[4] == "adjoint program, seeded with ct_v2:f64[3] = [ 1. -2. 0.5]"
+    assert listing_lines(program)[4] == "adjoint program, seeded with g_v2:f64[3] = [ 1. -2. 0.5]"
     np.testing.assert_allclose(program.adjoints["x"], vjp(f, x)[1](u)[0])
     np.testing.assert_allclose(program.adjoints["x"], u @ numerical_jacobian(f, x), rtol=1e-8)
 
@@ -239,7 +239,7 @@ def test_pytree_inputs_and_outputs():
     cotangent = (np.array([1.0, 2.0]), 3.0)
     program = trace_program(f, params, x, cotangent=cotangent)
     assert program.inputs == ("p.W", "p.b[0]", "x")
-    assert listing_lines(program)[-1] == "return ct_p.W, ct_p.b[0], ct_x"
+    assert listing_lines(program)[-1] == "return g_p.W, g_p.b[0], g_x"
     assert program.outputs == ("v3", "v4")
     expected = vjp(f, params, x)[1](cotangent)
     got = program.input_cotangents
@@ -253,7 +253,7 @@ def test_settings_are_listed_in_brackets_and_defaults_left_out():
     program = trace_program(lambda x: anp.sum(anp.mean(x, axis=0)), np.ones((2, 3)))
     lines = listing_lines(program)
     assert "v1:f64[3] = mean[axis=0] x" in lines and "v2:f64[] = sum v1" in lines
-    assert "t1:f64[1] = reshape[shape=(1,)] ct_v2" in lines
+    assert "t1:f64[1] = reshape[shape=(1,)] g_v2" in lines
     assert all(isinstance(line, (Instruction, Alias)) for step in program.steps for line in step.lines)
 
 

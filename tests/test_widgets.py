@@ -247,9 +247,9 @@ def test_a_value_used_twice_has_the_sum_of_both_contributions():
     first, second = widgets.backward_steps(program)
     assert (first.name, float(first.adjoint)) == ("v1", 1.0)
     assert (second.name, float(second.adjoint)) == ("x", 6.0)
-    assert [str(line) for line in first.lines] == ["t1:f64[] = mul ct_v1 x", "t2:f64[] = mul x ct_v1",
-                                                   "ct_x:f64[] = add t1 t2"]
-    assert "step 2: ct_x = 6.0" in str(second)
+    assert [str(line) for line in first.lines] == ["t1:f64[] = mul g_v1 x", "t2:f64[] = mul x g_v1",
+                                                   "g_x:f64[] = add t1 t2"]
+    assert "step 2: g_x = 6.0" in str(second)
 
 
 def test_step_html_outlines_the_current_value_and_shows_the_adjoints_so_far():
@@ -257,14 +257,14 @@ def test_step_html_outlines_the_current_value_and_shows_the_adjoints_so_far():
     steps = list(widgets.backward_steps(program))
     html = widgets.step_html(program, steps, 2)
     texts = ClassTexts(html)
-    assert texts.text("adk-current-adjoint") == f"ct_{steps[2].name} = {summary(steps[2].adjoint, 200)}"
+    assert texts.text("adk-current-adjoint") == f"g_{steps[2].name} = {summary(steps[2].adjoint, 200)}"
     assert f"Step 3 of {len(steps)}" in html
     for step in steps[:3]:
         assert f'g.node[data-var="{step.name}"] text:last-of-type {{ visibility: visible; }}' in html
     for step in steps[3:]:
         assert f'data-var="{step.name}"] text:last-of-type {{ visibility: visible' not in html
     assert f'g.node[data-var="{steps[2].name}"] rect {{ stroke' in html
-    assert texts.text("adk-adjoints-so-far").count("ct_") == 3
+    assert texts.text("adk-adjoints-so-far").count("g_") == 3
 
 
 # --- The ipywidgets wrappers ------------------------------------------------------------
@@ -322,7 +322,7 @@ def test_backward_stepper_moves_through_the_steps():
     for value in range(1, len(steps) + 1):
         slider.value = value
         shown.append(ClassTexts(view.value).text("adk-current-adjoint"))
-    assert shown == [f"ct_{s.name} = {summary(s.adjoint, 200)}" for s in steps]
+    assert shown == [f"g_{s.name} = {summary(s.adjoint, 200)}" for s in steps]
 
 
 # --- Missing optional dependencies, and the loss plot -----------------------------------
