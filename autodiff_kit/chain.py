@@ -79,17 +79,22 @@ def chain_dims(jacobians: Sequence[Any]) -> list[int]:
     return [shapes[0][1]] + [shape[0] for shape in shapes]
 
 
+def _count(value: int, name: str, meaning: str) -> int:
+    """``value`` as a Python int of at least 1, or a ``TypeError``/``ValueError`` naming ``name``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.") from None
+    if count < 1:
+        raise ValueError(f"{name} is {count}, but it must be at least 1: {meaning}.")
+    return count
+
+
 def _check_dims(dims: Sequence[int]) -> list[int]:
     """``dims`` as a list of positive Python ints, at least ``[n, m1]``."""
-    checked = []
-    for i, d in enumerate(dims):
-        try:
-            d = operator.index(d)
-        except TypeError:
-            raise TypeError(f"dims[{i}] is {d!r}, but dims are sizes: positive integers.") from None
-        if d < 1:
-            raise ValueError(f"dims[{i}] is {d}, but every size in dims must be at least 1.")
-        checked.append(d)
+    checked = [_count(d, f"dims[{i}]", "a width of the chain") for i, d in enumerate(dims)]
     if len(checked) < 2:
         raise ValueError(f"dims is {list(dims)}, but a chain of L layers has L + 1 dims "
                          "[n, m1, ..., mL]: at least two, for one layer.")
@@ -375,19 +380,6 @@ def stored_activations(dims: Sequence[int], mode: str) -> int:
 
 
 # --- Checkpointing: memory against recomputation ----------------------------------------
-
-
-def _count(value: int, name: str, meaning: str) -> int:
-    """``value`` as a Python int of at least 1, or a ``TypeError``/``ValueError`` naming ``name``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.") from None
-    if count < 1:
-        raise ValueError(f"{name} is {count}, but it must be at least 1: {meaning}.")
-    return count
 
 
 def checkpoint_cost(L: int, slots: int) -> int:
