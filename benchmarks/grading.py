@@ -1,7 +1,7 @@
 """Grading a class: the sandboxed parallel engine beside plain sequential nbgrader, in one run.
 
 ``python benchmarks/grading.py [--students 60] [--workers N] [--sandbox-only]`` builds the course, makes a
-simulated class of full submissions (every student hands in all five assignments; student
+simulated class of full submissions (every student hands in every assignment; student
 ``k`` makes the ``k``-th catalogued mistake of each assignment, cycling, with the reference
 answers in between), then grades the same submissions twice, each in a fresh copy of the
 built workspace: with nbgrader's own ``autograde`` (each notebook run in one kernel with its

@@ -120,6 +120,10 @@ def repair_submissions(workspace: Workspace, intake: Intake) -> None:
         except Unrepairable as error:
             intake.problems.append(f"{name}: {error}, so it could not be graded.")
             continue
+        except Exception as error:  # a notebook no one foresaw: named, and the class goes on
+            intake.problems.append(f"{name}: its cells could not be read ({type(error).__name__}: {error}), "
+                                   "so it could not be graded.")
+            continue
         kept.append(submission)
         if repairs:
             intake.repairs.append(f"{name}: {'; '.join(repairs)}.")

@@ -30,7 +30,6 @@ from nbformat import NotebookNode
 from course.notebooks import grade_id
 
 GRADING_KEYS = ("grade_id", "grade", "solution", "locked", "points", "task", "cell_type")
-NOTE_MARK = "autodiff_course_repairs"
 
 
 class Unrepairable(ValueError):
@@ -38,22 +37,24 @@ class Unrepairable(ValueError):
 
 
 def marks(cell: NotebookNode) -> dict | None:
-    """The cell's nbgrader metadata if it is a dict of them, else None."""
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else None
+    """The cell's nbgrader metadata if it is a dict of them with a text ``grade_id`` (or none), else None."""
+    meta = cell.metadata.get("nbgrader")
+    return meta if isinstance(meta, dict) and isinstance(meta.get("grade_id", ""), str) else None
 
 
 def _meaning(meta: dict) -> tuple:
     return tuple(meta.get(key) for key in GRADING_KEYS)
 
 
-def _unique_cell_ids(notebook: NotebookNode) -> None:
-    """Give copied cells fresh, deterministic ids (Jupyter's own cell ids, not nbgrader's)."""
+def _unique_cell_ids(notebook: NotebookNode) -> bool:
+    """Give copied cells fresh, deterministic ids (Jupyter's, not nbgrader's); whether any changed."""
     seen: set[str] = set()
+    changed = False
     for index, cell in enumerate(notebook.cells):
         if "id" in cell and cell.id in seen:
-            cell.id = f"repaired-{index}"
+            cell.id, changed = f"repaired-{index}", True
         seen.add(cell.get("id"))
+    return changed
 
 
 def _claim(release_cells: list[NotebookNode], cells: list[NotebookNode]) -> dict[str, int]:
@@ -83,15 +84,19 @@ def _stand_in(release_cells: list[NotebookNode], cells: list[NotebookNode], clai
     """An unclaimed managed cell of the right type between the neighbours of missing cell ``position``."""
     earlier = [claimed[grade_id(c)] for c in release_cells[:position] if grade_id(c) in claimed]
     later = [claimed[grade_id(c)] for c in release_cells[position + 1:] if grade_id(c) in claimed]
+    released = {grade_id(cell) for cell in release_cells}  # a copy of another cell is no stand-in
     taken = set(claimed.values())
     return next((i for i in range(max(earlier, default=-1) + 1, min(later, default=len(cells)))
-                 if i not in taken and "nbgrader" in cells[i].get("metadata", {})
+                 if i not in taken and "nbgrader" in cells[i].metadata
+                 and (marks(cells[i]) is None or grade_id(cells[i]) not in released)
                  and cells[i].cell_type == release_cells[position].cell_type), None)
 
 
 def repair(release: NotebookNode, submission: NotebookNode) -> list[str]:
-    """Repair ``submission`` in place against ``release``; one phrase per repair, none if it was whole."""
-    _unique_cell_ids(submission)
+    """Repair ``submission`` in place against ``release``; one phrase per repair, none if it was whole.
+
+    ``submission`` must be a valid notebook (``nbformat.validate``); only its grading marks are repaired.
+    """
     release_cells = [cell for cell in release.cells if marks(cell) is not None]
     cells, repairs = submission.cells, []
     claimed = _claim(release_cells, cells)
@@ -103,7 +108,7 @@ def repair(release: NotebookNode, submission: NotebookNode) -> list[str]:
             repairs.append(f"cell {index + 1} is `{name}` again (its grade id had been changed)")
     released = {grade_id(cell): marks(cell) for cell in release_cells}
     for index, cell in enumerate(cells):
-        if "nbgrader" not in cell.get("metadata", {}):
+        if "nbgrader" not in cell.metadata:
             continue
         meta = marks(cell)
         name = meta.get("grade_id") if meta is not None else None
@@ -129,22 +134,36 @@ def note_cell(repairs: list[str]) -> NotebookNode:
     lines = "\n".join(f"- {repair}" for repair in repairs)
     cell = nbformat.v4.new_markdown_cell(
         "**Repaired before grading.** Some cells' grading settings were not as released (a copied cell "
-        f"keeps them, for instance). Nothing you wrote was changed, and everything was graded:\n\n{lines}")
-    cell.metadata[NOTE_MARK] = True
+        f"keeps them, for instance). Nothing you wrote was changed, and everything was graded (cells are "
+        f"counted as in the notebook you handed in):\n\n{lines}")
+    cell.id = "repaired-before-grading"
     return cell
 
 
-def repair_file(path: Path, release: NotebookNode) -> list[str]:
-    """Repair the notebook at ``path`` in place (written only if something changed); the repairs made."""
-    submission = nbformat.convert(nbformat.from_dict(json.loads(path.read_text(encoding="utf-8"))), 4)
-    repairs = repair(release, submission)
+def _validated(notebook: NotebookNode) -> None:
     try:
-        nbformat.validate(submission)
+        nbformat.validate(notebook)
     except nbformat.ValidationError as error:
         where = list(error.absolute_path)
         cell = f"cell {where[1] + 1}" if len(where) > 1 and where[0] == "cells" else "its structure"
         raise Unrepairable(f"{cell} is not valid in a notebook ({error.message})") from None
+
+
+def repair_file(path: Path, release: NotebookNode) -> list[str]:
+    """Repair the notebook at ``path`` in place (written only if something changed); the repairs made.
+
+    What is written is a function of what was read, so a regrade fingerprints it the same.
+    """
+    submission = nbformat.convert(nbformat.from_dict(json.loads(path.read_text(encoding="utf-8"))), 4)
+    renumbered = _unique_cell_ids(submission)
+    _validated(submission)
+    repairs = repair(release, submission)
     if repairs:
-        submission.cells.insert(0, note_cell(repairs))
+        note = note_cell(repairs)
+        if submission.nbformat_minor < 5:  # cell ids came with nbformat 4.5
+            del note["id"]
+        submission.cells.insert(0, note)
+    if repairs or renumbered:
+        _validated(submission)
         nbformat.write(submission, path)
     return repairs

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 import tempfile
 import warnings
@@ -186,6 +185,12 @@ def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
                                            f"graded {chosen.relative_to(root)} instead.")
             staged = submitted / student / assignment / f"{assignment}.ipynb"
             staged.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(chosen, staged, follow_symlinks=False)
+            try:  # O_NOFOLLOW: a file swapped for a link since it was looked at is refused, not followed
+                with open(os.open(chosen, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+                    staged.write_bytes(handle.read())
+            except OSError as error:
+                intake.problems.append(f"{chosen.relative_to(root)}: could not be read ({error.strerror}); "
+                                       "not graded.")
+                continue
             intake.submissions.append(Submission(student, assignment, staged))
     return intake

@@ -83,7 +83,7 @@ def test_calling_the_kits_own_function_earns_nothing(assignment, function):
     namespace = reference_namespace(assignment)
     twins = [kit_twin(dotted) for dotted in TWINS[function]]
     names = names_of(function)
-    namespace.update(zip(names, twins if len(names) > 1 else twins[:1], strict=True))
+    namespace.update(zip(names, twins[: len(names)], strict=True))
     messages = failed_messages(assignment, function, namespace)
     assert all(message is not None for message in messages.values()), messages
     assert any("computes what this exercise is graded on" in m for m in messages.values()), messages
@@ -148,3 +148,38 @@ def test_a_breach_costs_its_function_and_nothing_else_through_nbgrader(breached,
     for cell, worth in points(workspace, assignment).items():
         assert scores[student, assignment, cell] == (0 if cell in own else worth), cell
     assert any(words in verdicts[cell]["message"] for cell in own), [verdicts[c]["message"] for c in own]
+
+
+# --- the back doors found in review, each closed -------------------------------------------------
+
+BACK_DOORS = {
+    ("03_layer_vjps", "tanh_vjp"): "import autodiff_kit.numpy as anp\n\n"
+                                   "def tanh_vjp(g, x):\n    return anp.tanh.vjps[0](g, np.tanh(x), x)\n",
+    ("01_jacobians", "linear_model_step"): (
+        "from autodiff_kit.scalar import Var, backward\n\n"
+        "def linear_model_step(x, y, w, b, lr):\n    W, B = Var(w), Var(b)\n    loss = (W * x + B - y) ** 2\n"
+        "    backward(loss)\n    return loss.value, W.grad, B.grad, w - lr * W.grad, b - lr * B.grad\n"),
+    ("01_jacobians", "softmax_jacobian"): (
+        "from autodiff_kit import examples, testing\n\n"
+        "def softmax_jacobian(z):\n    return testing.numerical_jacobian(examples.softmax, z)\n"),
+    ("04_modes", "Dual"): (
+        "from autodiff_kit import scalar\n\n"
+        "def _init(self, value, tangent=0.0):\n    self.value, self.tangent = value, tangent\n\n"
+        "scalar.Dual.__init__ = _init\nDual = scalar.Dual\n"),
+}
+
+
+@pytest.mark.parametrize(("assignment", "function"), list(BACK_DOORS), ids=[f for _, f in BACK_DOORS])
+def test_a_back_door_to_the_kits_derivatives_earns_nothing(assignment, function):
+    from autodiff_kit import scalar
+
+    kit_init = vars(scalar.Dual)["__init__"]  # the Dual back door replaces it in this process
+    notebook = notebooks.read(notebooks.source_path(assignment))
+    try:
+        namespace = notebooks.namespace_of(
+            notebooks.with_cell_source(notebook, function, BACK_DOORS[assignment, function]))
+        messages = failed_messages(assignment, function, namespace)
+    finally:
+        scalar.Dual.__init__ = kit_init
+    assert all(message is not None for message in messages.values()), messages
+    assert any("earns no credit" in message for message in messages.values()), messages

@@ -20,6 +20,7 @@ import pytest
 from course_support import built_workspace, filled, grade, points, write
 
 from course import notebooks
+from course.repair import repair_file
 
 ASSIGNMENT, TARGET = "03_layer_vjps", "linear_vjp"
 STUB = "def linear_vjp(g, x, W, b):\n    raise NotImplementedError\n"
@@ -166,3 +167,59 @@ def test_zip_entries_that_climb_out_or_link_are_refused_and_the_rest_graded(cour
         assert any(p.startswith(f"{entry} (in class.zip): {said}") for p in run.problems), run.problems
     assert {student for student, _, _ in scores} == {"ada"}
     assert all(scores["ada", "01_jacobians", c] == w for c, w in points(workspace, "01_jacobians").items())
+
+
+# --- the repair itself, on files (no grading) ------------------------------------------------------
+
+@pytest.fixture
+def release(course_cache, tmp_path):
+    workspace = built_workspace(course_cache, tmp_path / "work")
+    return workspace, notebooks.read(workspace.notebook("release", ASSIGNMENT))
+
+
+def repaired_twice(workspace, release, notebook, tmp_path):
+    """The bytes of ``notebook`` after repair, for two repairs of the same submitted file."""
+    outcomes = []
+    for attempt in range(2):
+        path = tmp_path / f"attempt{attempt}.ipynb"
+        path.write_text(json.dumps(notebook))
+        repairs = repair_file(path, release)
+        outcomes.append((repairs, path.read_bytes()))
+    return outcomes
+
+
+def test_a_repaired_file_is_the_same_bytes_on_every_regrade(release, tmp_path):
+    workspace, released = release
+    (repairs, first), (_, second) = repaired_twice(workspace, released, with_copied_test(
+        filled(workspace, ASSIGNMENT)), tmp_path)
+    assert repairs and first == second
+    old_format = with_copied_test(filled(workspace, ASSIGNMENT))
+    old_format.nbformat_minor = 4
+    for cell in old_format.cells:
+        cell.pop("id", None)
+    (repairs, written), _ = repaired_twice(workspace, released, old_format, tmp_path)
+    nbformat.validate(nbformat.reads(written.decode(), as_version=4))  # still a valid 4.4 notebook
+    assert repairs
+
+
+def test_a_copy_of_an_answer_does_not_stand_in_for_a_deleted_locked_cell(release, tmp_path):
+    workspace, released = release
+    notebook = filled(workspace, ASSIGNMENT)
+    check = first(notebook, f"check_{TARGET}")
+    answer = copy.deepcopy(notebook.cells[first(notebook, TARGET)])
+    notebook.cells[check] = answer  # the check cell deleted, a copy of the answer in its place
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(notebook))
+    repairs = repair_file(path, released)
+    assert any(f"a copy of `{TARGET}`, is now an ordinary cell" in r for r in repairs), repairs
+    assert not any("grade id had been changed" in r for r in repairs), repairs
+
+
+@pytest.mark.parametrize("meta", [{"grade_id": ["a", "list"], "grade": True}, "not a dict", {"grade": True}])
+def test_grading_marks_of_any_shape_are_removed_not_a_crash(release, tmp_path, meta):
+    workspace, released = release
+    notebook = filled(workspace, ASSIGNMENT)
+    notebook.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": meta}))
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(notebook))
+    assert any("carried grading marks" in r for r in repair_file(path, released))

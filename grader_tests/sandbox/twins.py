@@ -4,13 +4,15 @@ The course's contract (``course-spec.md``, "What each exercise may use") forbids
 
 - calling a kit function that computes the graded quantity: the same-named twin, and its
   relatives that answer it too (``chain.tree_flops`` of a forward tree is ``chain_flops``);
-- for the functions asked for *by hand*, the kit's automatic differentiation altogether:
-  every transform (``grad``, ``vjp``, ``jvp``, ``jacfwd``, ``value_and_grad``...) starts a
-  ``Trace``, so disabling ``Trace`` catches any kit tracer reaching the student's function.
+- for the functions asked for *by hand*, every derivative the kit can give: its automatic
+  differentiation (every transform, ``grad``, ``vjp``, ``jvp``, ``jacfwd``..., starts a
+  ``Trace``), the VJP and JVP rules of its primitives called directly (``anp.tanh.vjps[0]``),
+  its finite differences, and, outside ``04_modes``, its scalar engine (``scalar.Var``...).
 
-``disable`` replaces the code object of such a function (or of a class's ``__init__``, or a
+``disable`` replaces the code object of such a function (of every method of a class, of a
 primitive's ``impl``) with one that raises ``RuntimeError`` with the sentence the student
-reads, which catches every reference to it, however imported. The sandbox's child disables
+reads, which catches every reference to it, however imported; ``RULES`` stands for the rules
+of every primitive of the kit. The sandbox's child disables
 for good (the original is dropped); the in-process runner undoes it after each check. Only
 what the function being judged may not use is disabled, so a probe may still lend the
 student the kit's reference of *another* function (``mlp_loss_and_grads`` is judged with
@@ -23,6 +25,10 @@ import importlib
 from collections.abc import Callable
 
 AUTODIFF = "autodiff_kit.tracing.Trace"
+RULES = "autodiff_kit.rules"  # not a module: every primitive's VJP and JVP rules
+_DERIVATIVES = (AUTODIFF, RULES, *(f"autodiff_kit.testing.{name}"
+                                   for name in ("numerical_jvp", "numerical_jacobian", "numerical_grad")))
+_SCALAR_ENGINE = tuple(f"autodiff_kit.scalar.{name}" for name in ("Dual", "Var", "derivative", "backward"))
 AUTODIFF_MESSAGE = ("`{function}` is to be written by hand, with NumPy only, but it used the kit's automatic "
                     "differentiation (grad, vjp, jvp, jacfwd, ...), which earns no credit here: derive the "
                     "derivative and compute it yourself.")
@@ -30,7 +36,8 @@ TWIN_MESSAGE = ("`{function}` called the kit's own `{name}`, which computes what
                 "and earns no credit: write the computation yourself.")
 
 _CHAIN = "autodiff_kit.chain."
-_ACCUMULATION = tuple(_CHAIN + name for name in ("forward_accumulate", "reverse_accumulate", "accumulate"))
+_ACCUMULATION = tuple(_CHAIN + name
+                      for name in ("forward_accumulate", "reverse_accumulate", "accumulate", "_fold"))
 _HIGHER = "autodiff_kit.higher_order."
 _JACOBIANS = ("autodiff_kit.api.hessian", "autodiff_kit.api.jacfwd", "autodiff_kit.api.jacrev")
 _HVPS = (_HIGHER + "hvp", _HIGHER + "hvp_rev_over_rev", _HIGHER + "hvp_fwd_over_rev", *_JACOBIANS)
@@ -38,16 +45,19 @@ _HVPS = (_HIGHER + "hvp", _HIGHER + "hvp_rev_over_rev", _HIGHER + "hvp_fwd_over_
 TWINS: dict[str, tuple[str, ...]] = {
     # 01_jacobians
     "numerical_jacobian": ("autodiff_kit.testing.numerical_jacobian",),
-    "jacobian_from_jvps": (_CHAIN + "jacobian_from_jvps", _CHAIN + "jacobian_from_vjps"),
-    "jacobian_from_vjps": (_CHAIN + "jacobian_from_vjps", _CHAIN + "jacobian_from_jvps"),
+    "jacobian_from_jvps": (_CHAIN + "jacobian_from_jvps", _CHAIN + "jacobian_from_vjps",
+                           _CHAIN + "_one_result_per_basis_vector"),
+    "jacobian_from_vjps": (_CHAIN + "jacobian_from_vjps", _CHAIN + "jacobian_from_jvps",
+                           _CHAIN + "_one_result_per_basis_vector"),
     "softmax_jacobian": ("autodiff_kit.examples.softmax_jacobian",),
     "linear_model_step": ("autodiff_kit.examples.linear_model_step",),
     # 02_orderings
     "forward_accumulate": _ACCUMULATION,
     "reverse_accumulate": _ACCUMULATION,
     "accumulate": _ACCUMULATION,
-    "chain_flops": (_CHAIN + "chain_flops", _CHAIN + "tree_flops", _CHAIN + "optimal_order"),
-    "optimal_order": (_CHAIN + "optimal_order", _CHAIN + "tree_flops"),
+    "chain_flops": (_CHAIN + "chain_flops", _CHAIN + "tree_flops", _CHAIN + "optimal_order",
+                    _CHAIN + "_fold"),
+    "optimal_order": (_CHAIN + "optimal_order", _CHAIN + "tree_flops", _CHAIN + "_fold"),
     "stored_activations": (_CHAIN + "stored_activations",),
     "checkpoint_cost": (_CHAIN + "checkpoint_cost",),
     # 03_layer_vjps
@@ -63,7 +73,7 @@ TWINS: dict[str, tuple[str, ...]] = {
     # 04_modes
     "Dual": ("autodiff_kit.scalar.Dual",),
     "elementary_functions": ("autodiff_kit.scalar.sin", "autodiff_kit.scalar.cos", "autodiff_kit.scalar.exp",
-                             "autodiff_kit.scalar.log"),
+                             "autodiff_kit.scalar.log", "autodiff_kit.scalar._elementary"),
     "derivative": ("autodiff_kit.scalar.derivative",),
     "Var": ("autodiff_kit.scalar.Var",),
     "backward": ("autodiff_kit.scalar.backward",),
@@ -93,12 +103,17 @@ BY_HAND = frozenset({
 })
 
 
+SCALAR_FUNCTIONS = frozenset({"Dual", "elementary_functions", "derivative", "Var", "backward"})  # 04_modes
+
+
 def forbidden(function: str) -> list[tuple[str, str]]:
     """``[(dotted name, the sentence the student reads)]`` of what ``function`` may not use."""
-    taken = [(dotted, TWIN_MESSAGE.format(function=function, name=dotted.rpartition(".")[2]))
+    taken = [(dotted, TWIN_MESSAGE.format(function=function, name=dotted.rpartition(".")[2].lstrip("_")))
              for dotted in TWINS.get(function, ())]
     if function in BY_HAND:
-        taken.append((AUTODIFF, AUTODIFF_MESSAGE.format(function=function)))
+        engines = _DERIVATIVES if function in SCALAR_FUNCTIONS else _DERIVATIVES + _SCALAR_ENGINE
+        taken += [(dotted, AUTODIFF_MESSAGE.format(function=function))
+                  for dotted in engines if dotted not in TWINS.get(function, ())]
     return taken
 
 
@@ -117,11 +132,59 @@ def tripwire_code(free_variables: int, message: str):
     return scope["outer"]().__code__
 
 
+class _Refused:
+    """In place of a primitive's rules: every rule, for any argument, raises ``message``."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, argnum: int):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(self.message)
+
+
+def _disable_rules(message: str) -> Callable[[], None]:
+    """Replace the VJP and JVP rules of every primitive of the kit; return what undoes it."""
+    import autodiff_kit.numpy as anp
+    from autodiff_kit import examples, layers
+
+    primitives = {id(p): p for module in (anp, layers, examples) for p in vars(module).values()
+                  if callable(p) and hasattr(p, "vjps") and hasattr(p, "jvp")}
+    saved = [(p, p.vjps, p.jvp) for p in primitives.values()]
+    refused = _Refused(message)
+    for p, _, _ in saved:
+        p.vjps, p.jvp = refused, refused
+
+    def undo() -> None:
+        for p, vjps, jvp in saved:
+            p.vjps, p.jvp = vjps, jvp
+    return undo
+
+
 def disable(dotted: str, message: str) -> Callable[[], None]:
-    """Make the kit's function, primitive or class ``dotted`` raise ``message``; return what undoes it."""
+    """Make the kit's function, primitive or class ``dotted`` raise ``message``; return what undoes it.
+
+    For a class, every method it defines raises, so that giving it back an ``__init__`` does
+    not give back the rest.
+    """
+    if dotted == RULES:
+        return _disable_rules(message)
     module_name, _, attribute = dotted.rpartition(".")
     target = getattr(importlib.import_module(module_name), attribute)
-    function = target.__init__ if isinstance(target, type) else getattr(target, "impl", target)
-    original = function.__code__
-    function.__code__ = tripwire_code(len(function.__closure__ or ()), message)
-    return lambda: setattr(function, "__code__", original)
+    if isinstance(target, type):
+        functions = [f for f in vars(target).values() if hasattr(f, "__code__")]
+    else:
+        functions = [getattr(target, "impl", target)]
+    originals = [(f, f.__code__) for f in functions]
+    for function, _ in originals:
+        function.__code__ = tripwire_code(len(function.__closure__ or ()), message)
+
+    def undo() -> None:
+        for function, code in originals:
+            function.__code__ = code
+    return undo
