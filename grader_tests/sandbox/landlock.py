@@ -77,8 +77,12 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def restrict_to(read_only: Iterable[str], read_write: Iterable[str]) -> int:
-    """Allow this process (and its children) only the listed folders; return the ABI used."""
+def restrict_to(read_only: Iterable[str], read_write: Iterable[str], list_only: Iterable[str] = ()) -> int:
+    """Allow this process (and its children) only the listed folders; return the ABI used.
+
+    ``list_only``: folders whose entries may be listed (and whose subfolders too), but whose
+    files stay closed unless granted by ``read_only``.
+    """
     abi = abi_version()
     if abi < 1:
         raise LandlockUnavailable("Landlock is not available on this kernel, so the sandbox cannot hide "
@@ -91,7 +95,8 @@ def restrict_to(read_only: Iterable[str], read_write: Iterable[str]) -> int:
     ruleset = _check(_libc.syscall(CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                                    ctypes.c_uint32(0)), "landlock_create_ruleset")
     try:
-        grants = [(path, READ_ONLY) for path in read_only] + [(path, handled) for path in read_write]
+        grants = ([(path, READ_ONLY) for path in read_only] + [(path, handled) for path in read_write]
+                  + [(path, READ_DIR) for path in list_only])
         for path, rights in grants:
             if not os.path.exists(path):
                 continue

@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib
+import importlib.util
 import linecache
 import os
 import pkgutil
@@ -58,10 +59,51 @@ def import_everything() -> None:
                 importlib.import_module(module.name)
 
 
+def secrets() -> list[str]:
+    """The folders of ``grader_tests`` (hidden checks) and ``course`` (solutions), wherever installed."""
+    found = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    course = importlib.util.find_spec("course")
+    found += list(course.submodule_search_locations or []) if course is not None else []
+    return sorted({os.path.realpath(path) for path in found})
+
+
+def split(folder: str, hidden: list[str], listed: set[str]) -> list[str]:
+    """``folder``, or, if a hidden folder lies inside it, its other entries (recursively).
+
+    The folders split up are added to ``listed``: their entries may be listed, not read.
+    """
+    real = os.path.realpath(folder)
+    if real in hidden:
+        return []
+    if not any(path.startswith(real.rstrip(os.sep) + os.sep) for path in hidden):
+        return [folder]
+    listed.add(folder)
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [kept for entry in entries for kept in split(os.path.join(folder, entry), hidden, listed)]
+
+
+def grants() -> tuple[list[str], list[str]]:
+    """What student code may read, and the folders it may only list: the Python installation, nothing of ours.
+
+    Installed from wheels (``autodiff-course``), ``course`` and ``grader_tests`` sit in
+    site-packages beside numpy: that folder is then granted entry by entry, without them.
+    """
+    roots = {sys.base_prefix, sys.prefix, *site.getsitepackages(), "/usr/lib", "/usr/share",
+             "/dev/null", "/dev/urandom", "/proc/self", "/etc/localtime"}
+    hidden, listed = secrets(), set()
+    kept = {path for root in roots for path in split(root, hidden, listed)}
+    return sorted(kept), sorted(listed)
+
+
 def readable() -> list[str]:
     """What student code may read: the Python installation and its packages, nothing of ours."""
-    return sorted({sys.base_prefix, sys.prefix, *site.getsitepackages(), "/usr/lib", "/usr/share",
-                   "/dev/null", "/dev/urandom", "/proc/self", "/etc/localtime"})
+    return grants()[0]
+
+
+GRANTS: tuple[list[str], list[str]] = ([], [])  # set by confine, before any confinement, for the children
 
 
 def confine(scratch: str) -> None:
@@ -70,7 +112,8 @@ def confine(scratch: str) -> None:
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    restrict_to(readable(), [scratch])
+    GRANTS[0][:], GRANTS[1][:] = grants()
+    restrict_to(GRANTS[0], [scratch], GRANTS[1])
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -116,7 +159,7 @@ def serve_checks(sock: socket.socket, namespace: dict) -> None:
 
 def child(sock: socket.socket, spec: dict) -> None:
     """Run one graded function's checks on the student's code, then exit."""
-    restrict_to(readable(), [os.getcwd()])  # a domain of its own: it cannot signal the server
+    restrict_to(GRANTS[0], [os.getcwd()], GRANTS[1])  # a domain of its own: it cannot signal the server
     for dotted, message in spec["forbidden"]:
         disable(dotted, message)  # for good: the original code is dropped with what would undo it
     namespace = {"__name__": "__main__", "__builtins__": builtins}
