@@ -175,14 +175,16 @@ def test_both_wheels_installed_run_the_demo_and_hide_the_secrets(dist, tmp_path)
     source = installed[1]
     assert {p.name for p in source.glob("*/*.ipynb")} == {f"{a}.ipynb" for a in ASSIGNMENTS}
 
-    # Student code in the sandbox reads the Python installation, but not the installed checks or solutions.
+    # Student code in the sandbox reads the Python installation, but not the installed checks, solutions
+    # or kit (imported before, unreadable after, so a disabled function cannot be reloaded).
     scratch = tmp_path / "scratch"  # beside the venv, not around it
     scratch.mkdir()
     confined = textwrap.dedent(f"""
-        import json, os, grader_tests
+        import json, os, autodiff_kit.examples, grader_tests
         from grader_tests.sandbox.server import confine
         paths = [os.path.join(os.path.dirname(grader_tests.__file__), "a01_jacobians.py"),
-                 {str(source / "01_jacobians" / "01_jacobians.ipynb")!r}, os.__file__]
+                 {str(source / "01_jacobians" / "01_jacobians.ipynb")!r}, autodiff_kit.examples.__file__,
+                 os.__file__]
         confine({str(scratch)!r})
         outcome = []
         for path in paths:
@@ -194,7 +196,7 @@ def test_both_wheels_installed_run_the_demo_and_hide_the_secrets(dist, tmp_path)
         open({str(scratch / "confined.json")!r}, "w").write(json.dumps(outcome))
     """)
     run([python, "-I", "-c", confined], cwd=scratch, env=clean_env())
-    assert json.loads((scratch / "confined.json").read_text()) == ["denied", "denied", "read"]
+    assert json.loads((scratch / "confined.json").read_text()) == ["denied", "denied", "denied", "read"]
 
     done = run([bin_folder / "autodiff-course", "--workspace", tmp_path / "work", "demo", "--typical", "1"],
                cwd=tmp_path, env=clean_env(), timeout=900)

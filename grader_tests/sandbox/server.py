@@ -60,8 +60,11 @@ def import_everything() -> None:
 
 
 def secrets() -> list[str]:
-    """The folders of ``grader_tests`` (hidden checks) and ``course`` (solutions), wherever installed."""
-    found = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    """The folders of ``grader_tests`` (hidden checks), ``course`` (solutions) and ``autodiff_kit``
+    (already imported; unreadable, so ``importlib.reload`` cannot bring back a disabled function),
+    wherever installed."""
+    found = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+             os.path.dirname(os.path.abspath(autodiff_kit.__file__))]
     course = importlib.util.find_spec("course")
     found += list(course.submodule_search_locations or []) if course is not None else []
     return sorted({os.path.realpath(path) for path in found})
