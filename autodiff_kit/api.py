@@ -22,9 +22,9 @@ import numpy as np
 
 from autodiff_kit import numpy as anp
 from autodiff_kit import vspace
-from autodiff_kit.forward import Dual, ForwardTrace
+from autodiff_kit.forward import ForwardTrace, TangentTracer
 from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
-from autodiff_kit.reverse import Node, ReverseTrace, backward
+from autodiff_kit.reverse import Node, ReverseTrace, backward_pass
 from autodiff_kit.tracing import Tracer
 from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
 
@@ -95,7 +95,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
             _check_shape(g, shape_of(y), f"cotangent of output {i}")
         seeds = [(o, g) for o, g, traced in zip(out_leaves, cotangents, is_traced, strict=True)
                  if traced]
-        adjoints = backward(tape, seeds, inputs)
+        adjoints = backward_pass(tape, seeds, inputs)
         return tree_unflatten(treedef, [_like_input(a, x) for a, x in zip(adjoints, leaves, strict=True)])
 
     return tree_unflatten(out_def, out_values), vjp_fn
@@ -118,12 +118,12 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     tangent_leaves = [t if isinstance(t, Tracer) else np.asarray(t, dtype_of(x))
                       for t, x in zip(tangent_leaves, values, strict=True)]
     with ForwardTrace() as trace:
-        duals = [Dual(x, trace, t) for x, t in zip(values, tangent_leaves, strict=True)]
-        out = f(*tree_unflatten(treedef, duals))
+        tracers = [TangentTracer(x, trace, t) for x, t in zip(values, tangent_leaves, strict=True)]
+        out = f(*tree_unflatten(treedef, tracers))
     out_leaves, out_def = tree_flatten(out)
     out_values, out_tangents = [], []
     for o in out_leaves:
-        traced = isinstance(o, Dual) and o.trace is trace
+        traced = isinstance(o, TangentTracer) and o.trace is trace
         out_values.append(o.value if traced else o)
         out_tangents.append(_like_input(o.tangent if traced else None, out_values[-1]))
     return tree_unflatten(out_def, out_values), tree_unflatten(out_def, out_tangents)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from autodiff_kit.tracing import Primitive, Trace, Tracer
 
 
-class Dual(Tracer):
+class TangentTracer(Tracer):
     """A traced value in forward mode: the primal ``value`` and its ``tangent``."""
 
     __slots__ = ("tangent",)
@@ -25,12 +25,12 @@ class Dual(Tracer):
 class ForwardTrace(Trace):
     """A forward-mode trace: pushes tangents through each primitive as it runs."""
 
-    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Dual:
+    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> TangentTracer:
         values, unwrapped, nested = self.unwrap(args)
         if primitive.jvp is None:
             raise TypeError(f"{primitive.__name__} has no forward-mode (JVP) rule.")
         tangents = [None] * len(args)
-        for i, dual in unwrapped:
-            tangents[i] = dual.tangent
+        for i, tracer in unwrapped:
+            tangents[i] = tracer.tangent
         ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
-        return Dual(ans, self, primitive.jvp(tangents, ans, *values, **kwargs))
+        return TangentTracer(ans, self, primitive.jvp(tangents, ans, *values, **kwargs))

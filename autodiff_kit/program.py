@@ -74,7 +74,7 @@ How the adjoint program is recorded: by really running the backward sweep, under
 second reverse trace. An *outer* trace wraps the inputs; ``f`` runs under an *inner* trace
 on top of it, and since an inner trace calls each primitive again on what its tracers
 hold (``tracing``'s levels), every primal primitive lands on the outer tape too. The
-inner tape is then swept backwards, as ``reverse.backward`` does, from a seed cotangent
+inner tape is then swept backwards, as ``reverse.backward_pass`` does, from a seed cotangent
 that is itself an outer input: the VJP rules are written in the kit's primitives, so
 everything they compute is appended to the outer tape, after the primal program. The
 outer tape is the whole listing, and each line's value is the number the real sweep
@@ -83,6 +83,7 @@ computed (``grad`` runs the same rules on the same numbers).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import types
@@ -92,12 +93,37 @@ from typing import Any
 
 import numpy as np
 
-from autodiff_kit import render
 from autodiff_kit.api import _check_same_structure, _check_shape, _differentiable
 from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
-from autodiff_kit.reverse import Node, ReverseTrace
+from autodiff_kit.reverse import Node, ReverseTrace, backward_pass
 from autodiff_kit.tracing import Primitive, Tracer
 from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
+
+# jaxpr's names for the arithmetic primitives; every other primitive keeps its own name.
+_SHORT_NAMES = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
+                "negative": "neg", "power": "pow", "absolute": "abs"}
+
+
+def op_name(prim: Primitive) -> str:
+    """The name a primitive is listed under: ``mul`` for ``multiply``, ``concatenate`` for
+    ``_concatenate``."""
+    name = prim.__name__.lstrip("_")
+    return _SHORT_NAMES.get(name, name)
+
+
+def inline(value: Any) -> str:
+    """A scalar constant as an operand: ``4.0``, ``1``, ``True`` (exact, as NumPy prints it)."""
+    return str(np.asarray(value)[()])
+
+
+def _render() -> types.ModuleType:
+    """``autodiff_kit.render``, which writes and draws these records.
+
+    The records below are plain data; how they look (``str``, Jupyter's HTML) is
+    ``render``'s alone, which imports this module. The display methods only hand over to
+    it, imported when first used, so this module never depends on it.
+    """
+    return importlib.import_module("autodiff_kit.render")
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,15 +144,16 @@ class Instruction:
 
     @property
     def op(self) -> str:
-        return render.op_name(self.primitive)
+        """The name the primitive is listed under: ``mul`` for ``multiply``."""
+        return op_name(self.primitive)
 
     @property
     def expression(self) -> str:
         """The right-hand side, ``mul v7 v8``: the instruction without its result's type."""
-        return render.expression(self)
+        return _render().expression(self)
 
     def __str__(self) -> str:
-        return f"{render.typed(self.out, self.shape, self.dtype)} = {self.expression}"
+        return _render().line_text(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,8 +171,7 @@ class Alias:
     note: str = ""
 
     def __str__(self) -> str:
-        note = f"  # {self.note}" if self.note else ""
-        return f"{render.typed(self.out, self.shape, self.dtype)} = {self.source}{note}"
+        return _render().line_text(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,14 +228,14 @@ class Program:
         return tree_unflatten(self.input_tree, [self.values[name] for name in self.cotangents])
 
     def __str__(self) -> str:
-        return render.to_text(self)
+        return _render().to_text(self)
 
     def __repr__(self) -> str:
         return (f"<Program of {self.name}: {len(self.primal)} primal and "
                 f"{len(self.adjoint)} adjoint instructions>")
 
     def _repr_html_(self) -> str:
-        return render.to_html(self)
+        return _render().to_html(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython in a terminal: the listing
         printer.text(str(self))
@@ -303,30 +329,26 @@ class _Swept:
 
 
 def _sweep(tape: list[Node], seeds: list, inputs: list[Node], outer: ReverseTrace) -> list[_Swept]:
-    """``reverse.backward``, step by step, noting what each step appended to the outer tape.
+    """``reverse.backward_pass``, noting what each of its steps appended to the outer tape.
 
-    The arithmetic is exactly ``backward``'s (same order, same rules, same sums). What is
-    added is bookkeeping that ``backward`` has no need for: each node's adjoint when the
-    sweep reaches it, which is complete then because every node that used it comes later
-    on the tape and has been visited, and which instructions its VJPs ran. The inputs come
-    last, with empty spans: their adjoints are the sweep's result.
+    The sweep is ``backward_pass`` itself; its ``on_visit`` hook adds the bookkeeping it
+    has no need for: each node's adjoint when the sweep reaches it, which is complete then
+    because every node that used it comes later on the tape and has been visited, and
+    which instructions its VJPs ran. The inputs come last, with empty spans: their
+    adjoints are the sweep's result.
     """
+    swept: list[_Swept] = []
     start = len(outer.tape)
-    for node, cotangent in seeds:
-        node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
-    swept = [_Swept(None, None, start, len(outer.tape))]
-    for node in reversed(tape):
-        g, start = node.adjoint, len(outer.tape)
-        node.adjoint = None
-        if g is not None:
-            for argnum, parent in node.parents:
-                contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
-                parent.adjoint = contribution if parent.adjoint is None else parent.adjoint + contribution
-        swept.append(_Swept(node, g, start, len(outer.tape)))
+
+    def note(node: Node | None, adjoint: Any) -> None:
+        nonlocal start
+        stop = len(outer.tape)
+        swept.append(_Swept(node, adjoint, start, stop))
+        start = stop
+
+    adjoints = backward_pass(tape, seeds, inputs, on_visit=note)
     end = len(outer.tape)
-    swept += [_Swept(node, node.adjoint, end, end) for node in inputs]
-    for node in inputs:
-        node.adjoint = None
+    swept += [_Swept(node, adjoint, end, end) for node, adjoint in zip(inputs, adjoints, strict=True)]
     return swept
 
 
@@ -452,7 +474,7 @@ class _Lister:
         if self.named(x):
             return self.names[id(x)]
         if np.ndim(x) == 0:
-            return render.inline(x)
+            return inline(x)
         name = f"c{len(self.constants) + 1}"
         self.give(x, name)
         self.constants.append(name)
@@ -479,7 +501,7 @@ class _Lister:
 
         ``None`` when ``g``'s own instruction is named ``g_<var>`` already, and for an
         intermediate value the output does not depend on (its adjoint is never formed,
-        as in ``backward``); an input's cotangent is always named, zero if need be.
+        as in ``backward_pass``); an input's cotangent is always named, zero if need be.
         """
         name, shape, dtype = f"g_{self.names[id(var)]}", shape_of(var.value), dtype_of(var.value)
         if g is None:

@@ -21,24 +21,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from autodiff_kit.program import Instruction, Program
-    from autodiff_kit.tracing import Primitive
-
-# jaxpr's names for the arithmetic primitives; every other primitive keeps its own name.
-_SHORT_NAMES = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
-                "negative": "neg", "power": "pow", "absolute": "abs"}
-
-
-def op_name(prim: Primitive) -> str:
-    """The name a primitive is listed under: ``mul`` for ``multiply``, ``concatenate`` for
-    ``_concatenate``."""
-    name = prim.__name__.lstrip("_")
-    return _SHORT_NAMES.get(name, name)
+from autodiff_kit.program import Alias, Instruction, Program, inline
 
 
 def type_name(shape: tuple[int, ...], dtype: np.dtype) -> str:
@@ -50,11 +37,6 @@ def type_name(shape: tuple[int, ...], dtype: np.dtype) -> str:
 
 def typed(name: str, shape: tuple[int, ...], dtype: np.dtype) -> str:
     return f"{name}:{type_name(shape, dtype)}"
-
-
-def inline(value: Any) -> str:
-    """A scalar constant as an operand: ``4.0``, ``1``, ``True`` (exact, as NumPy prints it)."""
-    return str(np.asarray(value)[()])
 
 
 def setting(value: Any) -> str:
@@ -79,6 +61,14 @@ def expression(instruction: Instruction) -> str:
     params = ", ".join(f"{key}={setting(value)}" for key, value in instruction.params)
     op = f"{instruction.op}[{params}]" if params else instruction.op
     return " ".join((op, *instruction.operands))
+
+
+def line_text(line: Instruction | Alias) -> str:
+    """One line of a listing: ``v3:f64[] = mul v1 v2``, ``g_y:f64[3] = 0  # ...``."""
+    if isinstance(line, Instruction):
+        return f"{typed(line.out, line.shape, line.dtype)} = {expression(line)}"
+    note = f"  # {line.note}" if line.note else ""
+    return f"{typed(line.out, line.shape, line.dtype)} = {line.source}{note}"
 
 
 def summary(value: Any, max_chars: int | None = None, precision: int = 4) -> str:
@@ -117,7 +107,7 @@ def to_text(program: Program) -> str:
     arguments = ", ".join(typed(n, np.shape(values[n]), np.result_type(values[n])) for n in program.inputs)
     lines = [f"primal program of {program.name}({arguments})"]
     lines += [_constant_line(program, name) for name in program.primal_constants]
-    lines += [f"  {instruction}" for instruction in program.primal]
+    lines += [f"  {line_text(instruction)}" for instruction in program.primal]
     lines.append(f"  return {', '.join(program.outputs)}")
     if program.seeds:
         lines.append(f"adjoint program, seeded with {', '.join(_shown(program, s) for s in program.seeds)}")
@@ -126,8 +116,8 @@ def to_text(program: Program) -> str:
     lines += [_constant_line(program, name) for name in program.adjoint_constants]
     for step in program.steps:
         if step.primal is not None:
-            lines.append(f"  # {step.primal.out} = {step.primal.expression}")
-        lines += [f"  {line}" for line in step.lines]
+            lines.append(f"  # {step.primal.out} = {expression(step.primal)}")
+        lines += [f"  {line_text(line)}" for line in step.lines]
     lines.append(f"  return {', '.join(program.cotangents)}")
     return "\n".join(lines)
 
@@ -175,7 +165,7 @@ def _boxes(program: Program) -> list[_Box]:
     boxes = [_Box(name, "output" if name in outputs else "input", f"{name}  (input)", ())
              for name in program.inputs]
     boxes += [_Box(ins.out, "output" if ins.out in outputs else "instruction",
-                   f"{ins.out} = {ins.expression}", ins.operands) for ins in program.primal]
+                   f"{ins.out} = {expression(ins)}", ins.operands) for ins in program.primal]
     box = {b.name: b for b in boxes}
     users: dict[str, list[_Box]] = {}
     for b in boxes:

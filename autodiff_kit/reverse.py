@@ -18,6 +18,8 @@ both uses, and the chain rule adds the contributions of all paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error
 
 
@@ -72,26 +74,36 @@ class ReverseTrace(Trace):
         return node
 
 
-def backward(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node]) -> list:
+def backward_pass(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node],
+                  on_visit: Callable[[Node | None, object], None] | None = None) -> list:
     """Propagate output cotangents back along ``tape``; return each input's adjoint.
 
     ``seeds`` pairs output nodes with their cotangents. An input the outputs do not
     depend on gets ``None``. All adjoints are cleared afterwards, so the sweep can run
     again with other seeds.
+
+    ``on_visit``, if given, watches the sweep without changing it: it is called once with
+    ``(None, None)`` when the seeds are in place, then ``(node, adjoint)`` for every node of
+    the tape, last to first, right after that node's VJP rules ran (``adjoint`` is the
+    node's complete adjoint, ``None`` if the outputs do not depend on it).
+    ``trace_program`` uses it to note which instructions each step ran.
     """
     for node, cotangent in seeds:
         node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
+    if on_visit is not None:
+        on_visit(None, None)
     for node in reversed(tape):
         g = node.adjoint
-        if g is None:
-            continue
-        node.adjoint = None
-        for argnum, parent in node.parents:
-            contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
-            if parent.adjoint is None:
-                parent.adjoint = contribution
-            else:
-                parent.adjoint = parent.adjoint + contribution
+        if g is not None:
+            node.adjoint = None
+            for argnum, parent in node.parents:
+                contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
+                if parent.adjoint is None:
+                    parent.adjoint = contribution
+                else:
+                    parent.adjoint = parent.adjoint + contribution
+        if on_visit is not None:
+            on_visit(node, g)
     adjoints = [node.adjoint for node in inputs]
     for node in inputs:
         node.adjoint = None

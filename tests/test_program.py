@@ -9,7 +9,7 @@ import autodiff_kit.numpy as anp
 from autodiff_kit import grad, vjp
 from autodiff_kit.program import Alias, Instruction, trace_program
 from autodiff_kit.render import to_html, to_svg
-from autodiff_kit.reverse import ReverseTrace, backward
+from autodiff_kit.reverse import ReverseTrace, backward_pass
 from autodiff_kit.testing import numerical_grad, numerical_jacobian
 
 
@@ -41,7 +41,7 @@ def listing_lines(program):
 
 
 def engine_adjoints(f, args, cotangent):
-    """The adjoint of every value on ``f``'s tape, by the engine's own ``reverse.backward``.
+    """The adjoint of every value on ``f``'s tape, by the engine's own ``reverse.backward_pass``.
 
     Sweeping only the part of the tape after value k, with k as the "input", leaves in k
     the sum of the contributions of all its uses: its adjoint, computed independently of
@@ -53,7 +53,7 @@ def engine_adjoints(f, args, cotangent):
     tape = trace.take_tape()
     adjoints = []
     for k, node in enumerate(tape):
-        (adjoint,) = backward(tape[k + 1:], [(out, cotangent)], [node])
+        (adjoint,) = backward_pass(tape[k + 1:], [(out, cotangent)], [node])
         for stale in tape + inputs:  # nodes before k received contributions and keep them
             stale.adjoint = None
         adjoints.append(np.zeros(node.shape) if adjoint is None else adjoint)
@@ -61,7 +61,7 @@ def engine_adjoints(f, args, cotangent):
 
 
 def count_backward_primitives(f, args, cotangent):
-    """How many primitives ``reverse.backward`` applies for ``f``: record it on an outer tape."""
+    """How many primitives ``reverse.backward_pass`` applies for ``f``: record it on an outer tape."""
     with ReverseTrace() as outer:
         outer_inputs = [outer.new_input(np.asarray(a, dtype=float)) for a in args]
         with ReverseTrace() as inner:
@@ -69,7 +69,7 @@ def count_backward_primitives(f, args, cotangent):
             out = f(*inner_inputs)
         tape = inner.take_tape()
         primal = len(outer.tape)
-        backward(tape, [(out, outer.new_input(np.asarray(cotangent, dtype=float)))], inner_inputs)
+        backward_pass(tape, [(out, outer.new_input(np.asarray(cotangent, dtype=float)))], inner_inputs)
         return primal, len(outer.tape) - primal
 
 

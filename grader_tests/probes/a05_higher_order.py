@@ -23,7 +23,7 @@ import numpy as np
 
 import autodiff_kit.numpy as anp
 from autodiff_kit import higher_order
-from autodiff_kit.forward import Dual
+from autodiff_kit.forward import TangentTracer
 from autodiff_kit.reverse import Node
 from autodiff_kit.tracing import Tracer
 from grader_tests.probes import Ask, probe, student_function, substituted
@@ -62,7 +62,8 @@ def tracer_kinds(x: object) -> list[str]:
     """The transformations tracing ``x``, innermost first: ``"reverse"``, ``"forward"`` or ``"other"``."""
     kinds = []
     while isinstance(x, Tracer):
-        kinds.append("reverse" if isinstance(x, Node) else "forward" if isinstance(x, Dual) else "other")
+        kinds.append("reverse" if isinstance(x, Node)
+                     else "forward" if isinstance(x, TangentTracer) else "other")
         x = x.value
     return kinds
 

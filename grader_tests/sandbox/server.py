@@ -55,7 +55,7 @@ def import_everything() -> None:
     """Import every module of the kit and the probes now, while their files may still be read."""
     for package in (autodiff_kit, probes):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if module.name != "autodiff_kit.widgets":
+            if module.name != "autodiff_kit.widgets" and not module.name.startswith("autodiff_kit.widgets."):
                 importlib.import_module(module.name)
 
 
