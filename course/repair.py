@@ -81,10 +81,13 @@ def _claim(release_cells: list[NotebookNode], cells: list[NotebookNode]) -> dict
 
 def _stand_in(release_cells: list[NotebookNode], cells: list[NotebookNode], claimed: dict[str, int],
               position: int) -> int | None:
-    """An unclaimed managed cell of the right type between the neighbours of missing cell ``position``."""
+    """An unclaimed managed cell of the right type between the neighbours of missing cell ``position``.
+
+    A cell carrying another release cell's id is a copy of that cell, no stand-in.
+    """
     earlier = [claimed[grade_id(c)] for c in release_cells[:position] if grade_id(c) in claimed]
     later = [claimed[grade_id(c)] for c in release_cells[position + 1:] if grade_id(c) in claimed]
-    released = {grade_id(cell) for cell in release_cells}  # a copy of another cell is no stand-in
+    released = {grade_id(cell) for cell in release_cells}
     taken = set(claimed.values())
     return next((i for i in range(max(earlier, default=-1) + 1, min(later, default=len(cells)))
                  if i not in taken and "nbgrader" in cells[i].metadata

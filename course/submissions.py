@@ -119,23 +119,24 @@ def opened(source: Path, problems: list[str]):
         yield only if wraps_class else target
 
 
-def own_notebooks(folder: Path, root: Path, problems: list[str]) -> list[Path]:
-    """The notebooks under ``folder`` that are its own files; a sentence in ``problems`` for each refused one.
+def own_notebooks(folder: Path, root: Path) -> tuple[list[Path], list[str]]:
+    """The notebooks under ``folder`` that are its own files, and a sentence for each refused entry.
 
     Links to folders are not followed; links and special files named like notebooks are refused.
     """
-    found = []
+    found, refusals = [], []
     for here, folders, files in os.walk(folder):
         folders[:] = sorted(name for name in folders if name != ".ipynb_checkpoints")
-        for name in sorted(folders) + sorted(files):
+        entries = [(name, True) for name in folders] + [(name, False) for name in sorted(files)]
+        for name, is_folder in entries:
             path = Path(here) / name
             refused = refused_file(path)
-            if refused is None and name.endswith(".ipynb") and name in files:
-                found.append(path)
-            elif refused is not None and (name.endswith(".ipynb") or name in folders):
-                problems.append(f"{path.relative_to(root)}: {refused}; only a student's own files are "
+            if refused is not None and (is_folder or name.endswith(".ipynb")):
+                refusals.append(f"{path.relative_to(root)}: {refused}; only a student's own files are "
                                 "graded, so it was not.")
-    return found
+            elif refused is None and not is_folder and name.endswith(".ipynb"):
+                found.append(path)
+    return found, refusals
 
 
 def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
@@ -161,9 +162,9 @@ def collect(source: Path, assignments: list[str], submitted: Path) -> Intake:
             if not STUDENT_ID.match(entry.name):
                 intake.problems.append(f"{entry.name}/: not a usable student id (letters, digits, _ . -).")
                 continue
-            known = len(intake.problems)
-            notebooks = own_notebooks(entry, root, intake.problems)
-            if not notebooks and len(intake.problems) == known:
+            notebooks, refusals = own_notebooks(entry, root)
+            intake.problems += refusals
+            if not notebooks and not refusals:
                 intake.problems.append(f"{entry.name}/: no notebook in this folder.")
             for path in notebooks:
                 where = path.relative_to(root)

@@ -45,7 +45,7 @@ def test_the_wire_refuses_anything_else(forged):
 def test_the_confinement_hides_the_repository_and_allows_the_python_installation(tmp_path):
     code = textwrap.dedent(f"""
         import json, os, sys
-        from grader_tests.sandbox.server import confine, readable
+        from grader_tests.sandbox.server import confine
         confine({str(tmp_path)!r})
         outcome = {{}}
         for path in [{str(__file__)!r}, "/etc/hostname", os.__file__]:

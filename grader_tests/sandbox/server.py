@@ -101,11 +101,6 @@ def grants() -> tuple[list[str], list[str]]:
     return sorted(kept), sorted(listed)
 
 
-def readable() -> list[str]:
-    """What student code may read: the Python installation and its packages, nothing of ours."""
-    return grants()[0]
-
-
 GRANTS: tuple[list[str], list[str]] = ([], [])  # set by confine, before any confinement, for the children
 
 
