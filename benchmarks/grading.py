@@ -8,12 +8,15 @@ built workspace: with nbgrader's own ``autograde`` (each notebook run in one ker
 hidden tests, one notebook after another) and with the sandboxed engine (judging on all
 cores, then nbgrader's ``autograde`` applying the verdicts). Feedback is left out of both,
 as it is the same nbgrader step either way. It prints notebooks per minute side by side and
-whether every test cell got the same score.
+whether every test cell got the same score. Every case is drawn from the seed ``benchmark``,
+so ``--save FILE`` keeps the sandbox's scores and ``--compare FILE`` checks that another
+version of the engine gives the same ones, cell for cell.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -31,7 +34,8 @@ from rich.table import Table
 from course import build, demo, grading, notebooks, report
 from course.mistakes import mistakes_of
 from course.workspace import Workspace
-from grader_tests.runner import SEED_VARIABLE
+
+SEED = "benchmark"  # the same cases for both engines, and for every version of them
 
 
 def simulated_class(size: int) -> list[demo.SimulatedStudent]:
@@ -45,7 +49,7 @@ def timed_grade(workspace: Workspace, folder: Path, engine: str, workers: int) -
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         started = time.perf_counter()
-        run = grading.grade(workspace, folder, progress, engine, workers, feedback=False)
+        run = grading.grade(workspace, folder, progress, engine, workers, feedback=False, seed=SEED)
         elapsed = time.perf_counter() - started
     if run.problems:
         raise RuntimeError(f"{engine} grading reported problems: {run.problems[:3]}")
@@ -59,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="sandbox judges (default: all cores)")
     parser.add_argument("--sandbox-only", action="store_true",
                         help="time the sandboxed engine alone (no comparison with plain nbgrader)")
+    parser.add_argument("--save", type=Path, help="write the sandbox's scores to this JSON file")
+    parser.add_argument("--compare", type=Path, help="check the sandbox's scores against this JSON file")
     args = parser.parse_args(argv)
-    os.environ.setdefault(SEED_VARIABLE, "benchmark")  # the same cases for both engines
     console = Console()
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         root = Path(tmp)
@@ -76,12 +81,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(built.root, workspace.root)
             console.print(f"grading {count} notebooks with the {engine} engine ...", style="dim")
             results[engine] = timed_grade(workspace, folder, engine, args.workers)
+    sandbox_time, sandbox_scores = results["sandbox"]
+    saved = {"/".join(key): score for key, score in sorted(sandbox_scores.items())}
+    if args.save:
+        args.save.write_text(json.dumps(saved, indent=0))
+    if args.compare:
+        earlier = json.loads(args.compare.read_text())
+        differing = sorted(key for key in earlier.keys() | saved.keys() if earlier.get(key) != saved.get(key))
+        console.print(f"Same scores as {args.compare}: {'yes' if not differing else 'NO'} "
+                      f"({len(saved)} test cells here, {len(earlier)} there, {len(differing)} differ)")
+        for key in differing[:10]:
+            console.print(f"  {key}: there {earlier.get(key)}, here {saved.get(key)}")
+        if differing:
+            return 1
     if args.sandbox_only:
-        sandbox_time, _ = results["sandbox"]
         console.print(f"sandboxed judge, {args.workers} workers: {count} notebooks in {sandbox_time:.1f} s = "
                       f"{60 * count / sandbox_time:.1f} notebooks / min")
         return 0
-    (plain_time, plain_scores), (sandbox_time, sandbox_scores) = results["plain"], results["sandbox"]
+    plain_time, plain_scores = results["plain"]
     differing = sorted(k for k in plain_scores if plain_scores[k] != sandbox_scores.get(k))
     table = Table(title=f"Grading {args.students} students x {len(notebooks.assignments())} assignments "
                         f"= {count} notebooks")

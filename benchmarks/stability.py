@@ -26,22 +26,25 @@ from rich.progress import Progress
 from rich.table import Table
 
 from course import build, demo, notebooks
+from course.grading import PLUGIN
+from course.sandbox.judge import Limits
+from course.sandbox.pool import judge_all, local_executor
+from course.sandbox.verdicts import Job, VerdictStore
 from course.workspace import Workspace
-from grader_tests.sandbox.judge import Limits
-from grader_tests.sandbox.pool import Job, judge_all, load
 
 Scores = dict[tuple[str, str, str], float]
 
 
 def judged(workspace: Workspace, folder: Path, seed: str, workers: int, progress: Progress) -> Scores:
     """``{(student, assignment, cell): score}`` for every notebook of ``folder`` under session ``seed``."""
-    jobs = [Job(path.parent.name, path.stem, workspace.notebook("source", path.stem), path,
-                workspace.root / "verdicts" / seed / path.parent.name / f"{path.stem}.json")
+    jobs = [Job(path.parent.name, path.stem, workspace.notebook("source", path.stem), path)
             for path in sorted(folder.glob("*/*.ipynb"))]
+    store = VerdictStore.session(workspace.root / "verdicts" / seed, seed)
     task = progress.add_task(f"seed {seed}", total=len(jobs))
-    judge_all(jobs, seed, workers, Limits(), done=lambda job: progress.advance(task))
+    with local_executor(workers) as executor:
+        judge_all(jobs, store, PLUGIN, Limits(), executor, done=lambda job: progress.advance(task))
     return {(job.student, job.assignment, verdict.cell): verdict.score
-            for job in jobs for verdict in load(job, seed)}
+            for job in jobs for verdict in store.load(job)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from course import build, demo, grading, report
+from course.sandbox.judge import SandboxUnavailable
+from course.sandbox.pool import ClusterUnavailable
 from course.workspace import Workspace
-from grader_tests.sandbox.judge import SandboxUnavailable
 
 DEFAULT_WORKSPACE = Path("course-workspace")
 PLAIN_WARNING = ("--engine plain runs each student's code in a kernel with your rights: it can read the "
@@ -33,13 +34,15 @@ def run_build(workspace: Workspace, console: Console) -> None:
 
 
 def run_grade(workspace: Workspace, submissions: Path, console: Console, engine: str = "sandbox",
-              workers: int | None = None) -> grading.GradingRun:
+              workers: int | None = None, seed: str | None = None,
+              scheduler: str | None = None) -> grading.GradingRun:
     started = time.perf_counter()
     if engine == "plain":
         console.print(f"[yellow]warning:[/] {PLAIN_WARNING}")
     try:
         with progress_bar(console) as progress:
-            run = grading.grade(workspace, submissions, progress, engine, workers)
+            run = grading.grade(workspace, submissions, progress, engine, workers, seed=seed,
+                                scheduler=scheduler)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/] Finished work is kept: run the same command again to resume.")
         raise
@@ -58,7 +61,8 @@ def run_grade(workspace: Workspace, submissions: Path, console: Console, engine:
     return run
 
 
-def run_demo(workspace: Workspace, typical: int, console: Console, engine: str, workers: int | None) -> None:
+def run_demo(workspace: Workspace, typical: int, console: Console, engine: str, workers: int | None,
+             seed: str | None = None) -> None:
     started = time.perf_counter()
     shutil.rmtree(workspace.root, ignore_errors=True)
     run_build(workspace, console)
@@ -69,7 +73,7 @@ def run_demo(workspace: Workspace, typical: int, console: Console, engine: str, 
         made = [f"{m.function}: {m.what}" for m in student.mistakes.values() if m is not None]
         what = "the release, untouched" if student.blank else ("; ".join(made) or "the reference solutions")
         console.print(f"  {student.name}: {what}")
-    run_grade(workspace, folder, console, engine, workers)
+    run_grade(workspace, folder, console, engine, workers, seed)
     console.print(f"Demo finished in {time.perf_counter() - started:.0f} s.")
 
 
@@ -88,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
                              help="sandbox: judge outside the student's reach, on all cores (default); "
                                   "plain: nbgrader's own in-kernel execution, one notebook at a time")
         command.add_argument("--workers", type=int, default=None, help="parallel judges (default: all cores)")
+        command.add_argument("--seed", default=None,
+                             help="draw every hidden test's cases from this seed (default: the one kept in "
+                                  "the workspace from the last run, else a new one)")
+    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="judge on the workers of this Dask scheduler instead of this machine's cores")
     demo_parser.add_argument("--typical", type=int, default=3,
                              help="how many simulated students with typical mistakes (default 3)")
     args = parser.parse_args(argv)
@@ -97,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             run_build(workspace, console)
         elif args.command == "grade":
-            run_grade(workspace, args.submissions, console, args.engine, args.workers)
+            run_grade(workspace, args.submissions, console, args.engine, args.workers, args.seed,
+                      args.scheduler)
         else:
-            run_demo(workspace, args.typical, console, args.engine, args.workers)
-    except (build.BuildError, FileNotFoundError, ValueError, SandboxUnavailable) as error:
+            run_demo(workspace, args.typical, console, args.engine, args.workers, args.seed)
+    except (build.BuildError, FileNotFoundError, ValueError, SandboxUnavailable, ClusterUnavailable) as error:
         console.print(f"[red]error:[/] {error}")
         return 1
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Two steps added to nbgrader's autograde: restoring deleted cells, and applying verdicts.
+"""Steps added to nbgrader's autograde: restoring deleted cells, and applying verdicts or seeding the kernel.
 
 ``RestoreMissingCells`` puts back every locked cell of the source notebook (setup, visible
 checks, hidden tests) that a student deleted, where it stood, so a deleted test is scored
@@ -11,20 +11,25 @@ cell the outcome the sandboxed judge recorded, an error output carrying the judg
 sentence for a failed test and a short line for a passed one. nbgrader's own
 ``SaveAutoGrades`` then reads the cells as usual and records the scores in the gradebook,
 so everything downstream (feedback, exports, the formgrader) is plain nbgrader.
+
+``SeededExecute`` is nbgrader's ``Execute`` for the plain engine, the session's seed passed
+in the kernel's environment, where the hidden tests' runner (``grader_tests.runner``) reads it.
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import os
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
 from course.notebooks import grade_id, nbgrader_of
+from course.sandbox.verdicts import applied
+from grader_tests.runner import SEED_VARIABLE
 
 
 class RestoreMissingCells(NbGraderPreprocessor):
@@ -46,19 +51,12 @@ class RestoreMissingCells(NbGraderPreprocessor):
         return nb, resources
 
 
-class MissingVerdicts(RuntimeError):
-    """A notebook reached autograde before the judge had recorded its verdicts."""
-
-
 class ApplyVerdicts(NbGraderPreprocessor):
     verdict_folder = Unicode("", help="Folder of <student>/<assignment>.json verdict files.").tag(config=True)
 
     def preprocess(self, nb, resources):
         student, assignment = resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
-        path = Path(self.verdict_folder) / student / f"{assignment}.json"
-        if not path.exists():
-            raise MissingVerdicts(f"No verdicts for {student}/{assignment} in {self.verdict_folder}.")
-        verdicts = {v["cell"]: v for v in json.loads(path.read_text())["verdicts"]}
+        verdicts = applied(Path(self.verdict_folder), student, assignment)
         for cell in nb.cells:
             meta = nbgrader_of(cell)
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
@@ -66,12 +64,22 @@ class ApplyVerdicts(NbGraderPreprocessor):
             verdict = verdicts.get(meta.get("grade_id"))
             if verdict is None:
                 cell.outputs = [failure_output("This test was not run by the grader.")]
-            elif verdict["score"] >= verdict["points"]:
+            elif verdict.passed:
                 cell.outputs = [new_output("stream", name="stdout", text="Passed.\n")]
             else:
-                cell.outputs = [failure_output(verdict["message"])]
+                cell.outputs = [failure_output(verdict.message)]
         return nb, resources
 
 
 def failure_output(message: str):
     return new_output("error", ename="TestFailed", evalue=message, traceback=[f"TestFailed: {message}"])
+
+
+class SeededExecute(Execute):
+    seed = Unicode("", help="The grading session's seed; empty: fresh cases.").tag(config=True)
+
+    def start_new_kernel(self, **kwargs):
+        environment = dict(os.environ)
+        if self.seed:
+            environment[SEED_VARIABLE] = self.seed
+        return super().start_new_kernel(env=environment, **kwargs)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from course.notebooks import grade_id
+from course.notebooks import grade_id, read
+from course.submissions import Intake
 
 GRADING_KEYS = ("grade_id", "grade", "solution", "locked", "points", "task", "cell_type")
 
@@ -170,3 +172,30 @@ def repair_file(path: Path, release: NotebookNode) -> list[str]:
         _validated(submission)
         nbformat.write(submission, path)
     return repairs
+
+
+def repair_intake(intake: Intake, release_of: Callable[[str], Path]) -> None:
+    """Repair every taken-in notebook against its assignment's release (``release_of(assignment)``).
+
+    A line per repaired notebook goes to ``intake.repairs``; a notebook that cannot be
+    repaired is named, with its cell, in ``intake.problems`` and left out, the rest graded.
+    """
+    releases: dict[str, NotebookNode] = {}
+    kept = []
+    for submission in intake.submissions:
+        assignment, name = submission.assignment, f"{submission.student}/{submission.assignment}.ipynb"
+        if assignment not in releases:
+            releases[assignment] = read(release_of(assignment))
+        try:
+            repairs = repair_file(submission.path, releases[assignment])
+        except Unrepairable as error:
+            intake.problems.append(f"{name}: {error}, so it could not be graded.")
+            continue
+        except Exception as error:  # a notebook no one foresaw: named, and the class goes on
+            intake.problems.append(f"{name}: its cells could not be read ({type(error).__name__}: {error}), "
+                                   "so it could not be graded.")
+            continue
+        kept.append(submission)
+        if repairs:
+            intake.repairs.append(f"{name}: {'; '.join(repairs)}.")
+    intake.submissions = kept

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config, PyFileConfigLoader
 
 from course.notebooks import COURSE_ROOT, SOURCE
-from course.preprocessors import ApplyVerdicts, RestoreMissingCells
+from course.preprocessors import ApplyVerdicts, RestoreMissingCells, SeededExecute
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,12 @@ class Workspace:
         """The sandboxed judge's verdicts, one JSON file per ``<student>/<assignment>``."""
         return self.root / "verdicts"
 
-    def config(self, sandboxed: bool = False) -> Config:
+    def config(self, verdicts: Path | None = None, seed: str | None = None) -> Config:
         """The course's nbgrader settings, rooted here.
 
-        ``sandboxed``: autograde applies the judge's verdicts (``ApplyVerdicts``) instead of
-        running the notebook in a kernel with nbgrader's ``Execute``.
+        Given ``verdicts`` (a folder of the sandboxed judge's), autograde applies them
+        (``ApplyVerdicts``) instead of running the notebook in a kernel with nbgrader's
+        ``Execute``; given ``seed``, the kernel's hidden tests draw their cases from it (``SeededExecute``).
         """
         config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
         config.CourseDirectory.root = str(self.root)
@@ -70,14 +71,15 @@ class Workspace:
             step for before in sanitize for step in ([RestoreMissingCells, before] if before is OverwriteCells
                                                      else [before])]
         config.RestoreMissingCells.source_folder = str(self.root / "source")
-        if sandboxed:
-            steps = [ApplyVerdicts if step is Execute else step
-                     for step in Autograde.class_traits()["autograde_preprocessors"].default()]
-            config.Autograde.autograde_preprocessors = steps
-            config.ApplyVerdicts.verdict_folder = str(self.verdicts)
+        executing = ApplyVerdicts if verdicts is not None else SeededExecute
+        config.Autograde.autograde_preprocessors = [
+            executing if step is Execute else step
+            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+        config.ApplyVerdicts.verdict_folder = str(verdicts or "")
+        config.SeededExecute.seed = seed or ""
         return config
 
-    def api(self, sandboxed: bool = False) -> NbGraderAPI:
+    def api(self, verdicts: Path | None = None, seed: str | None = None) -> NbGraderAPI:
         """nbgrader's Python API on this workspace, its logging kept out of the terminal.
 
         nbgrader runs ``alembic`` and starts kernels by command name, so this Python's
@@ -88,7 +90,7 @@ class Workspace:
             os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
         # nbgrader 0.9.6 adds a submission to the session late; SQLAlchemy 2 warns, harmlessly.
         warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
-        config = self.config(sandboxed)
+        config = self.config(verdicts, seed)
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         api.log.setLevel(logging.ERROR)
         return api

@@ -1,10 +1,11 @@
 """The hidden tests of the course, which only the grading machine has.
 
 A hidden test cell calls ``grade(assignment, cell_id, globals())``. The checks live in one
-module per assignment (``a01_jacobians`` ... ``a05_higher_order``); ``checks`` defines what a
+module per assignment (``a01_jacobians`` ... ``a06_primitives``); ``checks`` defines what a
 check is, ``probes`` the part of each check that runs the student's code, ``feedback`` the
-comparisons and the sentences a student reads, ``runner`` the in-kernel entry point, and
-``sandbox`` the grading engine that keeps all of it out of the student code's reach.
+comparisons and the sentences a student reads, ``twins`` what each graded function may not
+use, ``runner`` the in-kernel entry point, and ``plugin`` what the grading engine
+(``course.sandbox``) loads to run all of it out of the student code's reach.
 """
 
 

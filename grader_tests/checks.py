@@ -88,7 +88,7 @@ class Check:
         """Raise ``GradingError`` for a student error or unreadable result, else run ``verdict``."""
         if isinstance(got, StudentError):
             if got.kind == "RuntimeError" and got.message.startswith(f"`{self.function}` "):
-                raise GradingError(got.message)  # it used what the exercise forbids (sandbox.twins)
+                raise GradingError(got.message)  # it used what the exercise forbids (twins)
             if got.kind == "NotImplementedError":
                 raise GradingError(f"`{self.function}` is not written yet: replace "
                                    "`raise NotImplementedError()` with your code.")

@@ -18,7 +18,7 @@ import numpy as np
 from grader_tests import probes
 from grader_tests.checks import find
 from grader_tests.feedback import GradingError
-from grader_tests.sandbox.twins import disable, forbidden
+from grader_tests.twins import disable, forbidden
 
 SEED_VARIABLE = "AUTODIFF_COURSE_SEED"
 
@@ -33,9 +33,10 @@ class TestFailed(Exception):
 
 
 def rng_for(assignment: str, cell: str, seed: str | None = None) -> np.random.Generator:
-    """A generator for one check: from the session ``seed`` (``AUTODIFF_COURSE_SEED`` if not given),
-    else fresh entropy.
+    """A generator for one check: from the session ``seed``, else fresh entropy.
 
+    The sandbox's judge passes the seed; in a notebook's kernel (the plain engine) it comes
+    from ``AUTODIFF_COURSE_SEED`` in the kernel's environment (``course.preprocessors.SeededExecute``).
     With a seed, every student meets the same cases in one grading session, whichever
     engine runs the check and however many workers share the class.
     """
@@ -48,7 +49,7 @@ def rng_for(assignment: str, cell: str, seed: str | None = None) -> np.random.Ge
 
 @contextmanager
 def forbidding(function: str) -> Iterator[None]:
-    """What ``function`` may not use (``sandbox.twins``) disabled while the block runs, then restored."""
+    """What ``function`` may not use (``twins``) disabled while the block runs, then restored."""
     undo = [disable(dotted, message) for dotted, message in forbidden(function)]
     try:
         yield

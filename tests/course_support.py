@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from course import build, demo, grading, notebooks, report
+from course.sandbox.judge import Limits
 from course.workspace import Workspace
-from grader_tests.sandbox.judge import Limits
 
 
 def built_workspace(cache: Path, target: Path) -> Workspace:
@@ -39,13 +39,14 @@ def write(folder: Path, student: str, assignment: str, notebook: nbformat.Notebo
 
 
 def grade(workspace: Workspace, folder: Path, engine: str = "sandbox", workers: int | None = None,
-          limits: Limits | None = None, feedback: bool = False):
+          limits: Limits | None = None, feedback: bool = False, seed: str | None = None,
+          scheduler: str | None = None):
     """Grade ``folder`` through the real pipeline; the run and ``{(student, assignment, cell): score}``.
 
     Feedback is left out unless asked for: it only reads the gradebook, and the demo's test covers it.
     """
     with Progress(console=Console(quiet=True)) as progress:
-        run = grading.grade(workspace, folder, progress, engine, workers, limits, feedback)
+        run = grading.grade(workspace, folder, progress, engine, workers, limits, feedback, seed, scheduler)
     scores = {(r.student, r.assignment, r.cell): r.score for r in report.test_results(workspace)}
     return run, scores
 

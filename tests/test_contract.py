@@ -5,7 +5,7 @@ in-process (the runner) and end to end (nbgrader with the sandbox), for every gr
 Each graded function is judged here on the reference solution altered two ways: it first makes
 an incidental call to the kit's ``grad`` (for the functions asked for by hand), or it is replaced
 by the kit's own function that computes it. The runner disables what the function may not use
-(``grader_tests.sandbox.twins``), as the sandbox does, and restores it after each check.
+(``grader_tests.twins``), as the sandbox does, and restores it after each check.
 """
 
 import functools
@@ -19,7 +19,7 @@ import autodiff_kit
 from course import notebooks
 from grader_tests.checks import checks_of
 from grader_tests.runner import failure, rng_for
-from grader_tests.sandbox.twins import BY_HAND, TWINS
+from grader_tests.twins import BY_HAND, TWINS
 
 ELEMENTARY = ("sin", "cos", "exp", "log")
 GRADED = [(assignment, function) for assignment in notebooks.assignments()

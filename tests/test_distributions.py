@@ -109,7 +109,8 @@ def test_the_instructors_package_holds_the_course_the_checks_and_the_command(dis
     sdist = sdist_files(dist["course.tar.gz"])
     for files in (wheel, sdist):
         assert {f"course/source/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= set(files)
-        assert {"course/nbgrader_config.py", "course/cli.py", "grader_tests/sandbox/server.py"} <= set(files)
+        assert {"course/nbgrader_config.py", "course/cli.py", "course/sandbox/server.py",
+                "grader_tests/plugin.py"} <= set(files)
         assert not [name for name in files if "__pycache__" in name or name.startswith("autodiff_kit/")]
     assert {"pyproject.toml", "hatch_build.py"} <= set(sdist)
 
@@ -181,11 +182,11 @@ def test_both_wheels_installed_run_the_demo_and_hide_the_secrets(dist, tmp_path)
     scratch.mkdir()
     confined = textwrap.dedent(f"""
         import json, os, autodiff_kit.examples, grader_tests
-        from grader_tests.sandbox.server import confine
+        from course.sandbox.server import confine, prepare
         paths = [os.path.join(os.path.dirname(grader_tests.__file__), "a01_jacobians.py"),
                  {str(source / "01_jacobians" / "01_jacobians.ipynb")!r}, autodiff_kit.examples.__file__,
                  os.__file__]
-        confine({str(scratch)!r})
+        confine({str(scratch)!r}, prepare("grader_tests.probes"))
         outcome = []
         for path in paths:
             try:

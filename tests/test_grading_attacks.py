@@ -23,7 +23,7 @@ import pytest
 from course_support import built_workspace, filled, grade, points, write
 
 from course import demo, notebooks
-from grader_tests.sandbox.judge import Limits
+from course.sandbox.judge import Limits
 
 ASSIGNMENT, TARGET = "01_jacobians", "linear_model_step"
 LIMITS = Limits(cell=4, check=4)

@@ -22,7 +22,6 @@ from course_support import built_workspace
 
 from course import demo, report
 from course.workspace import Workspace
-from grader_tests.runner import SEED_VARIABLE
 
 MARKER = "AUTODIFF_COURSE_TEST_RUN"
 
@@ -30,7 +29,7 @@ MARKER = "AUTODIFF_COURSE_TEST_RUN"
 def environment(tmp: Path, run: str) -> dict[str, str]:
     """The command's environment: a marker its processes inherit, and a TMPDIR its sandboxes live in."""
     tmp.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, MARKER: run, "TMPDIR": str(tmp), SEED_VARIABLE: "interrupted-run"}
+    return {**os.environ, MARKER: run, "TMPDIR": str(tmp)}
 
 
 def started_by(run: str, tmp: Path) -> list[int]:
@@ -48,7 +47,7 @@ def started_by(run: str, tmp: Path) -> list[int]:
 
 def command(workspace: Workspace, folder: Path) -> list[str]:
     return [sys.executable, "-m", "course", "--workspace", str(workspace.root), "grade", str(folder),
-            "--workers", "2"]
+            "--workers", "2", "--seed", "interrupted-run"]
 
 
 def scores(workspace: Workspace) -> dict:

@@ -12,10 +12,12 @@ import pytest
 from course_support import built_workspace, grade
 
 from course import demo
-from grader_tests.probes import StudentError, Unreadable
-from grader_tests.sandbox import wire
-from grader_tests.sandbox.judge import Limits
-from grader_tests.sandbox.pool import Job, judge_all, session_seed
+from course.grading import PLUGIN
+from course.sandbox import wire
+from course.sandbox.judge import Limits
+from course.sandbox.plugin import StudentError, Unreadable
+from course.sandbox.pool import judge_all, local_executor
+from course.sandbox.verdicts import Job, VerdictStore
 
 
 def roundtrip(value):
@@ -45,8 +47,8 @@ def test_the_wire_refuses_anything_else(forged):
 def test_the_confinement_hides_the_repository_and_allows_the_python_installation(tmp_path):
     code = textwrap.dedent(f"""
         import json, os, sys
-        from grader_tests.sandbox.server import confine
-        confine({str(tmp_path)!r})
+        from course.sandbox.server import confine, prepare
+        confine({str(tmp_path)!r}, prepare("grader_tests.probes"))
         outcome = {{}}
         for path in [{str(__file__)!r}, "/etc/hostname", os.__file__]:
             try:
@@ -72,7 +74,7 @@ def workspace(course_cache, tmp_path):
 
 def test_many_workers_give_the_grades_of_one(workspace, tmp_path):
     folder = demo.write_class(workspace, demo.simulated_class(typical=2), tmp_path / "class")
-    session_seed(workspace.verdicts)
+    VerdictStore.session(workspace.verdicts)
     twin = built_workspace(workspace.root, tmp_path / "twin")  # same build, same seed
     _, parallel = grade(workspace, folder, workers=2)
     _, sequential = grade(twin, folder, workers=1)
@@ -81,10 +83,9 @@ def test_many_workers_give_the_grades_of_one(workspace, tmp_path):
 
 def test_an_interrupted_run_resumes_without_judging_finished_work(workspace, tmp_path):
     folder = demo.write_class(workspace, demo.simulated_class(typical=1), tmp_path / "class")
-    jobs = [Job(p.parent.name, p.stem, workspace.notebook("source", p.stem), p,
-                workspace.verdicts / p.parent.name / f"{p.stem}.json")
+    jobs = [Job(p.parent.name, p.stem, workspace.notebook("source", p.stem), p)
             for p in sorted(folder.rglob("*.ipynb"))]
-    seed = session_seed(workspace.verdicts)
+    store = VerdictStore.session(workspace.verdicts)
     finished = []
 
     def stop_after_three(job):
@@ -92,12 +93,13 @@ def test_an_interrupted_run_resumes_without_judging_finished_work(workspace, tmp
         if len(finished) == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        judge_all(jobs, seed, 1, Limits(), done=stop_after_three)
-    stamps = {job: job.verdict_file.stat().st_mtime_ns for job in finished}
-    judge_all(jobs, seed, 1, Limits())
-    assert all(job.verdict_file.stat().st_mtime_ns == stamp for job, stamp in stamps.items())
-    assert all(job.verdict_file.exists() for job in jobs)
+    with pytest.raises(KeyboardInterrupt), local_executor(1) as executor:
+        judge_all(jobs, store, PLUGIN, Limits(), executor, done=stop_after_three)
+    stamps = {job: store.path(job).stat().st_mtime_ns for job in finished}
+    with local_executor(1) as executor:
+        judge_all(jobs, store, PLUGIN, Limits(), executor)
+    assert all(store.path(job).stat().st_mtime_ns == stamp for job, stamp in stamps.items())
+    assert all(store.load(job) is not None for job in jobs)
 
 
 def test_a_plain_run_between_two_sandbox_runs_is_not_taken_for_recorded_verdicts(workspace, tmp_path):

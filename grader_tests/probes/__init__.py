@@ -9,7 +9,7 @@ fresh NumPy arrays and Python numbers by ``to_plain``, so no object of the stude
 something it must not hold itself (the product ``J v`` of a matrix it never sees, one
 matrix product of a chain) through ``ask(request, payload)``; the judge answers and keeps
 count. This package imports nothing from the judge, so it can run where the hidden tests
-are out of reach.
+are out of reach: it is the sandbox side of the grading engine's plugin (``grader_tests.plugin``).
 """
 
 from __future__ import annotations
@@ -19,31 +19,21 @@ import io
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from course.sandbox.plugin import StudentError, Unreadable
+from grader_tests.twins import disable
+
+# The engine's sandbox side (``course.sandbox.plugin``): run, to_plain and disable, and the packages
+# the sandbox imports before it closes (the probes of each assignment, and the kit they call).
+PRELOAD = ("autodiff_kit", "grader_tests.probes")
 
 Ask = Callable[[str, Any], Any]
 Probe = Callable[[dict, dict, Ask], Any]
 
 PROBES: dict[str, Probe] = {}
-
-
-@dataclass(frozen=True)
-class StudentError:
-    """The student's code raised: the exception's type, message and the line it came from."""
-
-    kind: str
-    message: str
-    line: str = ""
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """The student's code returned something that is not numbers (named by its type)."""
-
-    kind: str
 
 
 def probe(name: str) -> Callable[[Probe], Probe]:

@@ -16,7 +16,7 @@
 
 The derivatives go through the kit's public transforms only, so they exercise exactly the
 rules the student registered, nested as deep as the request asks. The kit's own
-``softplus`` and ``l2_norm`` are disabled while they are judged (``sandbox.twins``).
+``softplus`` and ``l2_norm`` are disabled while they are judged (``twins``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The judge: runs a submission's checks in the sandbox and decides each test cell's score.
 
-The judge is the trusted side. It owns a fork server (``server.py``), draws every case,
+The judge is the trusted side. It loads the checks (a ``plugin``), owns a fork server
+(``server.py``) that loads only the plugin's sandbox side, draws every case from the session's seed,
 answers the probes' questions, and judges the plain data that comes back. It never loads
 anything the student wrote: it receives JSON over a socket. Per graded function it forks a
 child that runs the student's cells and then that function's checks; a child that hangs
@@ -21,15 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import nbformat
 
-from grader_tests.checks import Check, checks_of
-from grader_tests.feedback import GradingError
-from grader_tests.runner import rng_for
-from grader_tests.sandbox import landlock, namespaces, wire
-from grader_tests.sandbox.twins import forbidden
+from course.sandbox import landlock, namespaces, plugin, wire
+from course.sandbox.verdicts import Verdict
 
 MAX_CELL_CHARS = 200_000
 
@@ -40,17 +40,6 @@ class Limits:
 
     cell: float = 30.0
     check: float = 30.0
-
-
-@dataclass(frozen=True)
-class Verdict:
-    cell: str
-    points: float
-    score: float
-    message: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -110,7 +99,7 @@ class Child:
             elif kind == "cells_done":
                 return errors
 
-    def run_check(self, check: Check, case, limit: float):
+    def run_check(self, case: Any, limit: float):
         """Send ``case`` to the child, answer its questions, and return its plain result."""
         wire.send(self.sock, {"kind": "check", "probe": case.probe, "args": case.args})
         deadline = time.monotonic() + limit
@@ -139,14 +128,14 @@ class Child:
 class Sandbox:
     """A fork server in a confined process, reused for every submission this judge grades."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox_side: str) -> None:
         self.scratch = tempfile.mkdtemp(prefix="autodiff-sandbox-")
         ours, theirs = socket.socketpair()
         environment = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.scratch,
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader_tests.sandbox.server", str(theirs.fileno()),
-             str(os.getpid())],
+            [sys.executable, "-I", "-m", "course.sandbox.server", str(theirs.fileno()), str(os.getpid()),
+             sandbox_side],
             pass_fds=(theirs.fileno(),), cwd=self.scratch, env=environment,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         theirs.close()
@@ -211,61 +200,71 @@ def lost_message(function: str, lost: ChildLost, limits: Limits) -> str:
             "or memory running out), so this test could not be completed.")
 
 
-def judge_function(sandbox: Sandbox, assignment: str, function: str, checks: list[Check],
-                   program: list[tuple[str, str]], limits: Limits, left_out: dict[str, str]) -> list[Verdict]:
-    """Every check of one graded function, in as few children as the student's code allows.
+class Judge:
+    """Judges submissions with a plugin's checks in a sandbox of its own, for one session's ``seed``."""
 
-    ``left_out`` maps the cells found to hang or kill the process to why; it is shared
-    by the functions of one submission, so a bad cell costs its time limit once.
-    """
-    verdicts, pending = [], list(checks)
-    while pending:
-        cells = [cell for cell in program if cell[0] not in left_out]
-        child = sandbox.fork(forbidden(function), cells)
-        try:
-            cell_errors = child.run_cells(limits.cell)
-        except ChildLost as lost:
-            child.kill()
-            if lost.cell is None:  # died outside any cell: nothing left to leave out
-                verdicts += [failed(check, lost_message(function, lost, limits)) for check in pending]
-                return verdicts
-            left_out[lost.cell] = "did not finish" if lost.hung else "ended the process"
-            continue
-        note = "".join(f" (Cell `{cell}` was skipped: it {why}.)" for cell, why in left_out.items())
-        if function in cell_errors:
-            note += f" (Running the cell `{function}` raised {cell_errors[function]}.)"
+    def __init__(self, plugin_name: str, seed: str, limits: Limits | None = None) -> None:
+        self.checks: ModuleType = plugin.load(plugin_name)
+        self.seed, self.limits = seed, limits or Limits()
+        self.sandbox = Sandbox(self.checks.SANDBOX_SIDE)
+
+    def submission(self, assignment: str, source: nbformat.NotebookNode,
+                   submission: nbformat.NotebookNode) -> list[Verdict]:
+        """A verdict for every check of ``assignment`` on ``submission`` (locked cells from ``source``)."""
+        if not self.sandbox.alive():  # should never happen (children cannot signal it), but lose nothing
+            self.sandbox = Sandbox(self.checks.SANDBOX_SIDE)
+        program = student_program(source, submission)
+        checks = self.checks.checks(assignment)
+        verdicts, left_out = [], {}
+        for function in dict.fromkeys(check.function for check in checks):
+            own = [check for check in checks if check.function == function]
+            verdicts += self.function(assignment, function, own, program, left_out)
+        return verdicts
+
+    def function(self, assignment: str, function: str, checks: list, program: list[tuple[str, str]],
+                 left_out: dict[str, str]) -> list[Verdict]:
+        """Every check of one graded function, in as few children as the student's code allows.
+
+        ``left_out`` maps the cells found to hang or kill the process to why; it is shared
+        by the functions of one submission, so a bad cell costs its time limit once.
+        """
+        verdicts, pending, limits = [], list(checks), self.limits
         while pending:
-            check = pending.pop(0)
-            case = check.case(rng_for(assignment, check.cell_id()))
+            cells = [cell for cell in program if cell[0] not in left_out]
+            child = self.sandbox.fork(self.checks.forbidden(function), cells)
             try:
-                got = child.run_check(check, case, limits.check)
+                cell_errors = child.run_cells(limits.cell)
             except ChildLost as lost:
-                verdicts.append(failed(check, lost_message(function, lost, limits) + note))
                 child.kill()
-                break
-            try:
-                check.judge(case, got)
-                verdicts.append(Verdict(check.cell_id(), check.points, check.points, ""))
-            except GradingError as error:
-                verdicts.append(failed(check, str(error) + note))
-        else:
-            child.close()
-    return verdicts
+                if lost.cell is None:  # died outside any cell: nothing left to leave out
+                    message = lost_message(function, lost, limits)
+                    return verdicts + [failed(check, message) for check in pending]
+                left_out[lost.cell] = "did not finish" if lost.hung else "ended the process"
+                continue
+            note = "".join(f" (Cell `{cell}` was skipped: it {why}.)" for cell, why in left_out.items())
+            if function in cell_errors:
+                note += f" (Running the cell `{function}` raised {cell_errors[function]}.)"
+            while pending:
+                check = pending.pop(0)
+                case = check.case(self.checks.rng_for(assignment, check.cell_id(), self.seed))
+                try:
+                    got = child.run_check(case, limits.check)
+                except ChildLost as lost:
+                    verdicts.append(failed(check, lost_message(function, lost, limits) + note))
+                    child.kill()
+                    break
+                try:
+                    check.judge(case, got)
+                    verdicts.append(Verdict(check.cell_id(), check.points, check.points, ""))
+                except self.checks.Failure as error:
+                    verdicts.append(failed(check, str(error) + note))
+            else:
+                child.close()
+        return verdicts
+
+    def close(self) -> None:
+        self.sandbox.close()
 
 
-def failed(check: Check, message: str) -> Verdict:
+def failed(check: Any, message: str) -> Verdict:
     return Verdict(check.cell_id(), check.points, 0.0, message)
-
-
-def judge_submission(sandbox: Sandbox, assignment: str, source: nbformat.NotebookNode,
-                     submission: nbformat.NotebookNode, limits: Limits | None = None) -> list[Verdict]:
-    """The verdict on every hidden test cell of ``assignment`` for one student's notebook."""
-    limits = limits or Limits()
-    program = student_program(source, submission)
-    checks = [check() for check in checks_of(assignment)]
-    functions = list(dict.fromkeys(check.function for check in checks))
-    verdicts, left_out = [], {}
-    for function in functions:
-        own = [check for check in checks if check.function == function]
-        verdicts += judge_function(sandbox, assignment, function, own, program, limits, left_out)
-    return verdicts

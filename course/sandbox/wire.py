@@ -2,7 +2,7 @@
 
 Unpickling runs code, so a judge that unpickled what student code sent it would hand that
 code the grade. Messages are JSON instead, with NumPy arrays as their dtype, shape and raw
-bytes (base64), tuples tagged so they stay tuples, and the probe's ``StudentError`` and
+bytes (base64), tuples tagged so they stay tuples, and a probe's ``StudentError`` and
 ``Unreadable`` as tagged records. Decoding accepts numeric dtypes only and checks that the
 bytes match the shape. Each message is framed by its length, and a frame larger than
 ``MAX_BYTES`` is refused.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader_tests.probes import StudentError, Unreadable
+from course.sandbox.plugin import StudentError, Unreadable
 
 MAX_BYTES = 256 * 2**20
 DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}

@@ -1,18 +1,19 @@
 """The sandbox: a fork server in which student code runs, one child per graded function.
 
-Started by the judge as ``python -I -m grader_tests.sandbox.server <fd> <judge pid>``, it
-imports NumPy, the whole kit and the probes, then confines itself with Landlock to the
-Python installation and a private scratch folder (no gradebook, no hidden tests, no
-solutions, not even the kit's source, so nothing can be reloaded), caps its memory and
+Started by the judge as ``python -I -m course.sandbox.server <fd> <judge pid> <sandbox side>``,
+it imports the checks plugin's sandbox side (``plugin``) and every package that names in
+``PRELOAD`` (the kit, the probes), then confines itself with Landlock to the Python
+installation and a private scratch folder (no gradebook, no hidden tests, no solutions,
+not even the source of what it imported, so nothing can be reloaded), caps its memory and
 files, and sends its stdout and stderr to ``/dev/null``. It never runs student code itself:
 for each graded function the judge passes it a socket, and it forks a keeper that makes
 new user, PID and network namespaces (``namespaces``) and forks their first process, which
 forks the child that
 
 1. enters a Landlock domain of its own (it cannot signal the server or its siblings) and
-   disables what the function may not use (``twins``: the kit's functions that compute it,
-   and for by-hand exercises the kit's autodiff), so a student's code that calls them gets
-   an exception with a sentence instead of the answer;
+   disables what the function may not use (the plugin's ``disable``: for the course, the
+   kit's functions that compute it, and for by-hand exercises the kit's autodiff), so a
+   student's code that calls them gets an exception with a sentence instead of the answer;
 2. runs the student's cells one by one, reporting each, so the judge knows which cell hangs;
 3. runs the probes the judge asks for and returns their plain results.
 
@@ -37,36 +38,42 @@ import signal
 import site
 import socket
 import sys
+from types import ModuleType
 
 import numpy as np
 
-import autodiff_kit
-from grader_tests import probes
-from grader_tests.sandbox import wire
-from grader_tests.sandbox.landlock import restrict_to
-from grader_tests.sandbox.namespaces import become_subreaper, die_with_parent, isolate
-from grader_tests.sandbox.twins import disable
+from course.sandbox import plugin, wire
+from course.sandbox.landlock import restrict_to
+from course.sandbox.namespaces import become_subreaper, die_with_parent, isolate
 
 MEMORY_LIMIT = 3 * 2**30
 FILE_LIMIT = 64 * 2**20
 
 
-def import_everything() -> None:
-    """Import every module of the kit and the probes now, while their files may still be read."""
-    for package in (autodiff_kit, probes):
+SIDE: list[ModuleType] = []  # the plugin's sandbox side, loaded by prepare
+
+
+def prepare(sandbox_side: str) -> list[str]:
+    """Load the plugin's ``sandbox_side`` and every module of its ``PRELOAD`` packages, while their files
+    may be read; the folders student code must not read (``secrets``)."""
+    SIDE[:] = [plugin.load(sandbox_side, plugin.SANDBOX_SIDE)]
+    imported = []
+    for name in SIDE[0].PRELOAD:
+        package = importlib.import_module(name)
+        imported += list(package.__path__)
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if module.name != "autodiff_kit.widgets" and not module.name.startswith("autodiff_kit.widgets."):
+            if not module.name.endswith(".widgets") and ".widgets." not in module.name:
                 importlib.import_module(module.name)
+    return secrets(sandbox_side, imported)
 
 
-def secrets() -> list[str]:
-    """The folders of ``grader_tests`` (hidden checks), ``course`` (solutions) and ``autodiff_kit``
-    (already imported; unreadable, so ``importlib.reload`` cannot bring back a disabled function),
-    wherever installed."""
-    found = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-             os.path.dirname(os.path.abspath(autodiff_kit.__file__))]
-    course = importlib.util.find_spec("course")
-    found += list(course.submodule_search_locations or []) if course is not None else []
+def secrets(sandbox_side: str, imported: list[str]) -> list[str]:
+    """This engine's package (the course, its solutions), the plugin's (the hidden checks) and the
+    ``imported`` folders (unreadable, so ``importlib.reload`` cannot bring back a disabled
+    function), wherever installed."""
+    found = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *imported]
+    plugin_package = importlib.util.find_spec(sandbox_side.partition(".")[0])
+    found += list(plugin_package.submodule_search_locations or [])
     return sorted({os.path.realpath(path) for path in found})
 
 
@@ -88,7 +95,7 @@ def split(folder: str, hidden: list[str], listed: set[str]) -> list[str]:
     return [kept for entry in entries for kept in split(os.path.join(folder, entry), hidden, listed)]
 
 
-def grants() -> tuple[list[str], list[str]]:
+def grants(hidden: list[str]) -> tuple[list[str], list[str]]:
     """What student code may read, and the folders it may only list: the Python installation, nothing of ours.
 
     Installed from wheels (``autodiff-course``), ``course`` and ``grader_tests`` sit in
@@ -96,7 +103,7 @@ def grants() -> tuple[list[str], list[str]]:
     """
     roots = {sys.base_prefix, sys.prefix, *site.getsitepackages(), "/usr/lib", "/usr/share",
              "/dev/null", "/dev/urandom", "/proc/self", "/etc/localtime"}
-    hidden, listed = secrets(), set()
+    listed: set[str] = set()
     kept = {path for root in roots for path in split(root, hidden, listed)}
     return sorted(kept), sorted(listed)
 
@@ -104,13 +111,13 @@ def grants() -> tuple[list[str], list[str]]:
 GRANTS: tuple[list[str], list[str]] = ([], [])  # set by confine, before any confinement, for the children
 
 
-def confine(scratch: str) -> None:
-    """Landlock to the Python installation and ``scratch``; limits on memory, file size, cores."""
+def confine(scratch: str, hidden: list[str]) -> None:
+    """Landlock to the Python installation but ``hidden``, and ``scratch``; limits on memory and files."""
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    GRANTS[0][:], GRANTS[1][:] = grants()
+    GRANTS[0][:], GRANTS[1][:] = grants(hidden)
     restrict_to(GRANTS[0], [scratch], GRANTS[1])
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
@@ -141,7 +148,7 @@ def run_cells(sock: socket.socket, cells: list, namespace: dict) -> None:
 def serve_checks(sock: socket.socket, namespace: dict) -> None:
     """Run the probes the judge sends until it says ``done``."""
     def ask(request, payload):
-        wire.send(sock, {"kind": "ask", "request": request, "payload": probes.to_plain(payload)})
+        wire.send(sock, {"kind": "ask", "request": request, "payload": SIDE[0].to_plain(payload)})
         reply = wire.receive(sock)
         if reply.get("kind") != "answer":
             raise RuntimeError(str(reply.get("message", "The grader refused the question.")))
@@ -151,7 +158,7 @@ def serve_checks(sock: socket.socket, namespace: dict) -> None:
         message = wire.receive(sock)
         if message.get("kind") != "check":
             return
-        result = probes.run(message["probe"], namespace, message["args"], ask)
+        result = SIDE[0].run(message["probe"], namespace, message["args"], ask)
         wire.send(sock, {"kind": "result", "value": result})
 
 
@@ -159,7 +166,7 @@ def child(sock: socket.socket, spec: dict) -> None:
     """Run one graded function's checks on the student's code, then exit."""
     restrict_to(GRANTS[0], [os.getcwd()], GRANTS[1])  # a domain of its own: it cannot signal the server
     for dotted, message in spec["forbidden"]:
-        disable(dotted, message)  # for good: the original code is dropped with what would undo it
+        SIDE[0].disable(dotted, message)  # for good: the original code is dropped with what would undo it
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     run_cells(sock, spec["cells"], namespace)
     wire.send(sock, {"kind": "cells_done"})
@@ -228,8 +235,7 @@ def main() -> None:
     die_with_parent(int(sys.argv[2]))
     become_subreaper()
     np.seterr(all="ignore")
-    import_everything()
-    confine(os.getcwd())
+    confine(os.getcwd(), prepare(sys.argv[3]))
     wire.send(control, {"kind": "ready"})
     serve(control)
 
