@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the PostgreSQL server that tests/test_postgres_gradebook.py starts (tests/postgres_server.py):
+# Debian's, whose binaries are in /usr/lib/postgresql/<version>/bin.
+#
+# What it installs: the Debian package `postgresql` (the server and client of Debian's current
+# version, and what apt pulls in with them; it also makes the `postgres` Unix user the tests run
+# the server as), with `apt-get install --no-install-recommends`; `apt-get update` first only if
+# apt knows no such package yet, or after an install that failed on stale package lists. The
+# package makes a cluster of its own, `main` (and starts it where services may start); the tests
+# do not use it: they make theirs in a temporary folder, on a random port, and stop it at the end.
+#
+# Does nothing if a server binary is already there (/usr/lib/postgresql/*/bin/postgres). Needs
+# root (CI runs as root) or sudo.
+# Usage: bash scripts/setup-postgres.sh
+set -euo pipefail
+
+for server in /usr/lib/postgresql/*/bin/postgres; do
+    if [ -x "$server" ]; then
+        echo "setup-postgres: $server is already installed ($("$server" --version 2>/dev/null || echo 'version unknown'))."
+        exit 0
+    fi
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null; then
+    as_root=(sudo)
+else
+    echo "setup-postgres: installing PostgreSQL needs root (apt-get); run this script as root." >&2
+    exit 1
+fi
+
+if ! command -v apt-get >/dev/null; then
+    echo "setup-postgres: apt-get not found; install a PostgreSQL server (initdb and postgres) by other means." >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup-postgres: installing Debian's postgresql with apt-get ..."
+install() { "${as_root[@]}" apt-get install -y -q --no-install-recommends postgresql; }
+if ! { apt-cache show postgresql >/dev/null 2>&1 && install; }; then
+    "${as_root[@]}" apt-get update -q
+    install
+fi
+for server in /usr/lib/postgresql/*/bin/postgres; do
+    echo "setup-postgres: installed $("$server" --version)."
+done
