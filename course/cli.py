@@ -1,4 +1,4 @@
-"""``autodiff-course``: the instructor's command line (build, grade, demo)."""
+"""``autodiff-course``: the instructor's command line (build, grade, demo; the exchange's steps)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from course import build, demo, grading, report
+from course import build, demo, exchange, grading, report
 from course.workspace import Workspace
 from grader_tests.sandbox.judge import SandboxUnavailable
 
@@ -73,6 +73,49 @@ def run_demo(workspace: Workspace, typical: int, console: Console, engine: str, 
     console.print(f"Demo finished in {time.perf_counter() - started:.0f} s.")
 
 
+def run_release(workspace: Workspace, exchange_root: Path, assignments: list[str], force: bool,
+                console: Console) -> None:
+    for assignment, path in exchange.release(workspace, exchange_root, assignments, force).items():
+        console.print(f"released {assignment} to the exchange: {path}")
+    console.print(f"Students fetch with `nbgrader fetch_assignment <assignment>`. {workspace.root} is "
+                  "private to you: it holds the solutions.")
+
+
+def run_collect(workspace: Workspace, exchange_root: Path, assignments: list[str], console: Console,
+                engine: str, workers: int | None) -> None:
+    collected = exchange.collect(workspace, exchange_root, assignments)
+    for assignment, students in collected.students.items():
+        console.print(f"collected {assignment} from {len(students)} students")
+    for refused in collected.refused:
+        console.print(f"[yellow]refused:[/] {refused}")
+    run_grade(workspace, collected.folder, console, engine, workers)
+
+
+def run_return_feedback(workspace: Workspace, exchange_root: Path, assignments: list[str],
+                        console: Console) -> None:
+    for assignment, students in exchange.return_feedback(workspace, exchange_root, assignments).items():
+        console.print(f"returned feedback on {assignment} to {len(students)} students: {', '.join(students)}")
+    console.print("Students fetch theirs with `nbgrader fetch_feedback <assignment>`.")
+
+
+def exchange_commands(commands) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands that go through nbgrader's exchange."""
+    parsers = {
+        "release": commands.add_parser("release", help="put built assignments into nbgrader's exchange"),
+        "collect": commands.add_parser("collect", help="collect submissions from nbgrader's exchange, grade "
+                                                       "them"),
+        "return-feedback": commands.add_parser("return-feedback", help="release the feedback through "
+                                                                       "nbgrader's exchange"),
+    }
+    for parser in parsers.values():
+        parser.add_argument("assignments", nargs="*", help="which assignments (default: all)")
+        parser.add_argument("--exchange", type=Path, default=exchange.DEFAULT_EXCHANGE,
+                            help=f"nbgrader's exchange folder (default: {exchange.DEFAULT_EXCHANGE})")
+    parsers["release"].add_argument("--force", action="store_true",
+                                    help="replace an assignment already in the exchange")
+    return parsers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autodiff-course", description=__doc__)
     parser.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
@@ -83,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     grade = commands.add_parser("grade", help="autograde a folder or zip with one folder per student")
     grade.add_argument("submissions", type=Path)
     demo_parser = commands.add_parser("demo", help="build, simulate a class, grade it end to end")
-    for command in (grade, demo_parser):
+    through_exchange = exchange_commands(commands)
+    for command in (grade, demo_parser, through_exchange["collect"]):
         command.add_argument("--engine", choices=grading.ENGINES, default="sandbox",
                              help="sandbox: judge outside the student's reach, on all cores (default); "
                                   "plain: nbgrader's own in-kernel execution, one notebook at a time")
@@ -98,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             run_build(workspace, console)
         elif args.command == "grade":
             run_grade(workspace, args.submissions, console, args.engine, args.workers)
+        elif args.command == "release":
+            run_release(workspace, args.exchange.resolve(), args.assignments, args.force, console)
+        elif args.command == "collect":
+            run_collect(workspace, args.exchange.resolve(), args.assignments, console, args.engine,
+                        args.workers)
+        elif args.command == "return-feedback":
+            run_return_feedback(workspace, args.exchange.resolve(), args.assignments, console)
         else:
             run_demo(workspace, args.typical, console, args.engine, args.workers)
     except (build.BuildError, FileNotFoundError, ValueError, SandboxUnavailable) as error:
