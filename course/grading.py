@@ -12,6 +12,7 @@ feedback HTML and exports the CSV, through its Python API.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import as_completed
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ class GradingRun:
 
 
 class Engine:
-    """How a run judges (``judge``), records (``api``'s autograde), and notes it (``recorded``)."""
+    """How a run judges (``judge``), has autograde record (``settings``), and notes it (``recorded``)."""
 
     def __init__(self, workspace: Workspace, store: VerdictStore, workers: int, limits: Limits,
                  scheduler: str | None = None) -> None:
@@ -76,8 +77,8 @@ class SandboxEngine(Engine):
                       done=lambda job: progress.advance(task))
         return [s for s in submissions if not self.store.recorded(self.job(s))]
 
-    def api(self) -> NbGraderAPI:
-        return self.workspace.api(verdicts=self.store.folder)
+    def settings(self) -> dict:
+        return {"verdicts": self.store.folder}  # autograde applies them
 
     def recorded(self, submission: Submission) -> None:
         self.store.mark_recorded(self.job(submission))
@@ -89,8 +90,8 @@ class PlainEngine(Engine):
     def judge(self, submissions: list[Submission], progress: Progress) -> list[Submission]:
         return submissions  # the kernel judges while autograde records
 
-    def api(self) -> NbGraderAPI:
-        return self.workspace.api(seed=self.store.seed)
+    def settings(self) -> dict:
+        return {"seed": self.store.seed}  # autograde runs the notebook, its hidden tests drawing from it
 
     def recorded(self, submission: Submission) -> None:
         self.store.forget_recorded(self.job(submission))  # the gradebook holds plain's grades now
@@ -107,13 +108,12 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
     Cases are drawn from ``seed`` (default: the one kept in the workspace from an earlier
     run, else a new one), so a rerun, resumed or not, gives the same grades. Judging runs on
     the workers of the Dask cluster whose scheduler is at ``scheduler`` if given, else on
-    ``workers`` processes (all cores by default), as does feedback; recording in the SQLite
-    gradebook runs in this one, as SQLite takes one writer at a time.
+    ``workers`` processes (all cores by default), as do feedback and, in a database server's
+    gradebook, recording.
     """
     if engine not in ENGINES:
         raise ValueError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
-    if not workspace.gradebook.exists():
-        raise FileNotFoundError(f"No gradebook in {workspace.root}: run `autodiff-course build` first.")
+    workspace.require_built()
     workers = workers or os.cpu_count() or 1
     store = VerdictStore.session(workspace.verdicts, seed)
     if scheduler is not None and engine != "sandbox":
@@ -122,7 +122,7 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
     intake = collect(source, notebooks.assignments(), workspace.root / "submitted")
     repair_intake(intake, lambda assignment: workspace.notebook("release", assignment))
     todo = judge.judge(intake.submissions, progress)
-    recorded = record(judge.api(), todo, intake, progress, len(intake.submissions))
+    recorded = record(workspace, judge.settings(), todo, intake, progress, workers)
     if feedback:
         write_feedback(workspace, recorded, workers, intake, progress)
     for submission in recorded:
@@ -131,21 +131,56 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
     return GradingRun(intake, len(intake.submissions) - len(todo) + len(recorded))
 
 
-def record(api: NbGraderAPI, todo: list[Submission], intake: Intake, progress: Progress,
-           total: int) -> list[Submission]:
-    """nbgrader's ``autograde`` of each submission in ``todo``; those it recorded in the gradebook."""
+def record(workspace: Workspace, settings: dict, todo: list[Submission], intake: Intake, progress: Progress,
+           workers: int) -> list[Submission]:
+    """nbgrader's ``autograde`` of each submission in ``todo``; those it recorded in the gradebook.
+
+    SQLite takes one writer at a time, so there it runs in this process; a database server
+    takes many, so there it runs on ``workers`` processes, each student made first (two
+    processes adding the same new student would clash).
+    """
+    total = len(intake.submissions)
     task = progress.add_task("Autograding into the gradebook", total=total)
     progress.advance(task, total - len(todo))
+    if workspace.db is None or workers == 1 or len(todo) < 2:
+        outcomes = (autograde(workspace, settings, s.assignment, s.student) for s in todo)
+        executor = None
+    else:
+        add_students(workspace, {s.student for s in todo})
+        executor = local_executor(workers)
+        outcomes = executor.map(autograde, [workspace] * len(todo), [settings] * len(todo),
+                                [s.assignment for s in todo], [s.student for s in todo])
     recorded = []
-    for submission in todo:
-        result = api.autograde(submission.assignment, submission.student, force=True, create=True)
-        if result["success"]:
-            recorded.append(submission)
-        else:
-            intake.problems.append(f"{submission.student}/{submission.assignment}: nbgrader could not grade "
-                                   f"it: {last_line(result.get('error') or result['log'])}")
-        progress.advance(task)
+    try:
+        for submission, error in zip(todo, outcomes, strict=True):
+            if error is None:
+                recorded.append(submission)
+            else:
+                intake.problems.append(f"{submission.student}/{submission.assignment}: nbgrader could not "
+                                       f"grade it: {error}")
+            progress.advance(task)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
     return recorded
+
+
+@functools.cache
+def _api(workspace: Workspace, settings: tuple) -> NbGraderAPI:
+    return workspace.api(**dict(settings))
+
+
+def autograde(workspace: Workspace, settings: dict, assignment: str, student: str) -> str | None:
+    """nbgrader's ``autograde`` of one submission: None, or why it failed."""
+    result = _api(workspace, tuple(sorted(settings.items()))).autograde(assignment, student, force=True,
+                                                                        create=True)
+    return None if result["success"] else last_line(result.get("error") or result["log"])
+
+
+def add_students(workspace: Workspace, students: set[str]) -> None:
+    with Gradebook(workspace.db_url, workspace.config().CourseDirectory.course_id) as gradebook:
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
 
 
 def last_line(text: str) -> str:

@@ -2,7 +2,9 @@
 
 ``source/`` is copied in from the course, and nbgrader writes ``release/``, ``submitted/``,
 ``autograded/``, ``feedback/`` and the SQLite ``gradebook.db`` beside it. The settings are
-those of ``course/nbgrader_config.py``, with the root and the exchange moved here.
+those of ``course/nbgrader_config.py``, with the root moved here; the gradebook may live in
+a database server instead (``db``, a SQLAlchemy URL such as ``postgresql+psycopg://...``),
+and the exchange in the hub's shared folder (``exchange``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, OverwriteCells
+from sqlalchemy import create_engine, inspect, make_url
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config, PyFileConfigLoader
 
+from course.exchange_collect import OwnFilesCollect
 from course.notebooks import COURSE_ROOT, SOURCE
 from course.preprocessors import ApplyVerdicts, RestoreMissingCells, SeededExecute
 
@@ -29,6 +33,8 @@ from course.preprocessors import ApplyVerdicts, RestoreMissingCells, SeededExecu
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    db: str | None = None  # the gradebook's URL; None: SQLite in ``gradebook.db`` here
+    exchange: Path | None = None  # nbgrader's exchange folder; None: ``exchange/`` here
 
     @property
     def gradebook(self) -> Path:
@@ -36,7 +42,31 @@ class Workspace:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.gradebook}"
+        return self.db or f"sqlite:///{self.gradebook}"
+
+    @property
+    def db_name(self) -> str:
+        """The gradebook's URL as it may be printed: without its password."""
+        return make_url(self.db_url).render_as_string(hide_password=True)
+
+    @property
+    def exchange_folder(self) -> Path:
+        return self.exchange or self.root / "exchange"
+
+    def built(self) -> bool:
+        """Whether ``build`` has made the gradebook (it records every assignment in it)."""
+        if self.db is None:
+            return self.gradebook.exists()
+        engine = create_engine(self.db_url)
+        try:
+            return "assignment" in inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+
+    def require_built(self) -> None:
+        if not self.built():
+            raise FileNotFoundError(f"No gradebook in {self.db_name if self.db else self.root}: "
+                                    "run `autodiff-course build` first.")
 
     @property
     def grades_csv(self) -> Path:
@@ -65,7 +95,8 @@ class Workspace:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.db_url = self.db_url
-        config.Exchange.root = str(self.root / "exchange")
+        config.Exchange.root = str(self.exchange_folder)
+        config.ExchangeFactory.collect = OwnFilesCollect
         sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
         config.Autograde.sanitize_preprocessors = [
             step for before in sanitize for step in ([RestoreMissingCells, before] if before is OverwriteCells
