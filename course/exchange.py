@@ -91,14 +91,14 @@ def release(workspace: Workspace, assignments: list[str], force: bool = False) -
                             "run `autodiff-course build`.")
     make_private(workspace.root)
     nbgrader = api(workspace, force)
+    outbound = workspace.exchange_folder / nbgrader.coursedir.course_id / "outbound"
     released = {}
     for assignment in assignments:
         result = nbgrader.release_assignment(assignment)
         if not result["success"]:
             hint = " (add --force to replace it)" if "already exists" in failed(result) else ""
             raise ExchangeError(f"nbgrader could not release {assignment}: {failed(result)}{hint}")
-        released[assignment] = workspace.exchange_folder / nbgrader.coursedir.course_id / "outbound"
-        released[assignment] /= assignment
+        released[assignment] = outbound / assignment
     return released
 
 

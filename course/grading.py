@@ -75,13 +75,13 @@ class SandboxEngine(Engine):
         with executor as executor:
             judge_all([self.job(s) for s in submissions], self.store, PLUGIN, self.limits, executor,
                       done=lambda job: progress.advance(task))
-        return [s for s in submissions if not self.store.recorded(self.job(s))]
+        return [s for s in submissions if not self.store.recorded(self.job(s), self.workspace.db_url)]
 
     def settings(self) -> dict:
         return {"verdicts": self.store.folder}  # autograde applies them
 
     def recorded(self, submission: Submission) -> None:
-        self.store.mark_recorded(self.job(submission))
+        self.store.mark_recorded(self.job(submission), self.workspace.db_url)
 
 
 class PlainEngine(Engine):

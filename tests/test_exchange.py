@@ -272,12 +272,12 @@ class TestRoundTripWithUnixAccounts:
 
 
 def test_unknown_assignment_and_missing_exchange_are_named(tmp_path):
-    workspace = Workspace(tmp_path / "work")
+    workspace = Workspace(tmp_path / "work", exchange=tmp_path)
     with pytest.raises(exchange.ExchangeError, match="Unknown assignment 99_nope"):
-        exchange.release(workspace, tmp_path, ["99_nope"])
+        exchange.release(workspace, ["99_nope"])
     with pytest.raises(exchange.ExchangeError, match="run `autodiff-course build` first"):
-        exchange.collect(workspace, tmp_path, [])
+        exchange.collect(workspace, [])
     workspace.root.mkdir()
     workspace.gradebook.touch()
     with pytest.raises(exchange.ExchangeError, match=r"No exchange folder at .*chmod 1777"):
-        exchange.return_feedback(workspace, tmp_path / "missing", [ASSIGNMENT])
+        exchange.return_feedback(Workspace(workspace.root, exchange=tmp_path / "missing"), [ASSIGNMENT])

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from course_support import built_workspace, grade
 from nbgrader.api import Gradebook
 from postgres_server import PostgresServer, skip_reason
+
+from course import cli, demo, report
+from course.workspace import Workspace
 
 COURSE = "autodiff"
 ASSIGNMENT = "a01_jacobians"
@@ -129,3 +133,19 @@ def test_the_server_dies_with_the_process_that_started_it():
             if running(pid):  # the test failed: the server is still up
                 os.kill(pid, signal.SIGKILL)
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_class_graded_into_postgresql_gets_the_grades_of_sqlite(postgres, course_cache, tmp_path):
+    """The whole command on a PostgreSQL gradebook (``--db``, recording in parallel), beside SQLite."""
+    sqlite = built_workspace(course_cache, tmp_path / "sqlite")
+    folder = demo.write_class(sqlite, demo.simulated_class(typical=2), tmp_path / "class")
+    url = postgres.create_database("graded_class")
+    on_server = ["--workspace", str(tmp_path / "postgres"), "--db", url]
+    assert cli.main([*on_server, "build"]) == 0
+    assert cli.main([*on_server, "grade", str(folder), "--workers", "2", "--seed", "same"]) == 0
+    _, expected = grade(sqlite, folder, workers=2, seed="same")
+    postgres_workspace = Workspace(tmp_path / "postgres", db=url)
+    got = {(r.student, r.assignment, r.cell): r.score for r in report.test_results(postgres_workspace)}
+    assert got == expected and len(got) > 100
+    assert not postgres_workspace.gradebook.exists()  # nothing went to SQLite
+    assert rows(url, "SELECT count(*) FROM student") == [(len(list(folder.iterdir())),)]

@@ -4,7 +4,7 @@ A grading session keeps, in one folder::
 
     seed                              the session's seed: every case is drawn from it
     <student>/<assignment>.json       {"fingerprint": ..., "verdicts": [{cell, points, score, message}]}
-    <student>/<assignment>.recorded   the fingerprint of the verdicts now in the gradebook
+    <student>/<assignment>.recorded   the fingerprint of the verdicts now in the gradebook, and its URL
 
 The fingerprint hashes the seed, the source notebook and the submission, so verdicts on
 disk count only for this very submission in this session: an interrupted run judges
@@ -88,13 +88,13 @@ class VerdictStore:
         _write(self.path(job), json.dumps({"fingerprint": self.fingerprint(job),
                                            "verdicts": [asdict(v) for v in verdicts]}, indent=1))
 
-    def recorded(self, job: Job) -> bool:
-        """Whether these very verdicts are already in the gradebook (and their feedback written)."""
+    def recorded(self, job: Job, gradebook: str) -> bool:
+        """Whether these very verdicts are already in ``gradebook`` (a URL), their feedback written."""
         marker = self.path(job, ".recorded")
-        return marker.exists() and marker.read_text() == self.fingerprint(job)
+        return marker.exists() and marker.read_text() == f"{self.fingerprint(job)} {gradebook}"
 
-    def mark_recorded(self, job: Job) -> None:
-        _write(self.path(job, ".recorded"), self.fingerprint(job))
+    def mark_recorded(self, job: Job, gradebook: str) -> None:
+        _write(self.path(job, ".recorded"), f"{self.fingerprint(job)} {gradebook}")
 
     def forget_recorded(self, job: Job) -> None:
         """The gradebook holds another engine's grades for ``job`` now: record these again if asked."""
