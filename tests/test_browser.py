@@ -7,125 +7,36 @@ system Chromium, it downloads no browser of its own). Leaves a screenshot in
 tests/artifacts/lecture2.png (git-ignored) and prints its path.
 """
 
-import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
+import lab_support
 import pytest
+from lab_support import ARTIFACTS, ROOT, JupyterLab, log_tail, write_lab_settings
 
 from autodiff_kit import chain
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 LECTURE = "02_accumulation_orders.ipynb"
-ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOT = ARTIFACTS / "lecture2.png"
 EXPLORER_DIMS = [784, 256, 256, 10]  # the explorer's widths in lecture 2
 
-SERVER_START_TIMEOUT = 90  # seconds
 KERNEL_TIMEOUT = 90_000  # milliseconds, for Playwright
 RUN_ALL_TIMEOUT = 30_000  # for one attempt; the notebook runs in a few seconds
 UPDATE_TIMEOUT = 30_000
-
-# JupyterLab user settings for the test: the notebook's kernel starts without asking, every
-# cell stays in the page (no windowing, so the explorer can be found wherever it is), and
-# nothing is fetched from outside.
-LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
-    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
-}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def api(base: str, token: str, path: str, method: str = "GET"):
-    request = urllib.request.Request(f"{base}{path}", method=method,
-                                     headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def log_tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-class JupyterLab:
-    """A JupyterLab server on 127.0.0.1 with a fresh token, serving ``root``."""
-
-    def __init__(self, root: Path, home: Path) -> None:
-        self.port, self.token = free_port(), secrets.token_hex(24)
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = home / "jupyterlab.log"
-        settings = home / "lab-settings"
-        for name, values in LAB_SETTINGS.items():
-            path = settings / f"{name}.jupyterlab-settings"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(values))
-        env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
-        env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-                   JUPYTER_RUNTIME_DIR=str(home / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
-        command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
-        ]
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                            stdin=subprocess.DEVNULL, cwd=root)
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {self.process.returncode}:\n{log_tail(self.log)}")
-            try:
-                api(self.base, self.token, "/api/status")
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.25)
-        pytest.fail(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n{log_tail(self.log)}")
-
-    def stop(self) -> None:
-        """Shut the kernels down through the API (they run in sessions of their own), then the
-        server: SIGTERM, and SIGKILL if it has not exited after 20 s."""
-        if self.process.poll() is None:
-            try:
-                for kernel in api(self.base, self.token, "/api/kernels"):
-                    api(self.base, self.token, f"/api/kernels/{kernel['id']}", method="DELETE")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass  # the server is going anyway; its own shutdown stops its kernels
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 @pytest.fixture
 def jupyterlab(tmp_path):
     root = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", root)
-    server = JupyterLab(root, tmp_path)
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+    settings = write_lab_settings(tmp_path / "lab-settings")
+    server = JupyterLab(root, settings, tmp_path / "jupyterlab.log", env=env,
+                        options=["--allow-root", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"])
     try:
         server.wait_until_up()
         yield server
@@ -135,17 +46,8 @@ def jupyterlab(tmp_path):
 
 @pytest.fixture
 def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `bash scripts/setup-browser.sh` "
-                    "(it installs Debian's chromium package with apt-get), then rerun the tests.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with lab_support.chromium() as browser:
+        yield browser
 
 
 class KernelConnections:

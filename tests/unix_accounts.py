@@ -2,7 +2,8 @@
 
 Creating accounts needs root (CI runs as root); ``skip_reason()`` says why a test cannot run
 elsewhere. Each account gets a unique name and a private home (mode 700) under a folder the
-test chooses; ``delete`` removes the account and its home (``userdel -r``).
+test chooses; ``delete`` removes the account and its home (``userdel -r``), and
+``stop_processes`` first kills whatever the account left running (a server, its kernels).
 
 The test's own Python may not be runnable by another account (a venv on a Python under
 root's 0700 home, say). ``python_for`` finds one that is: this very interpreter, or else a
@@ -12,13 +13,16 @@ venv made from a system Python of the same version, seeing this environment's pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,15 +72,20 @@ def delete(account: Account) -> None:
     raise RuntimeError(f"could not delete account {account.name}: {result.stderr.strip()}")
 
 
-def run(account: Account, argv: list[str], cwd: Path | None = None, stdin: str | None = None,
-        env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``argv`` as ``account`` (``runuser``), with a clean environment and its home as ``HOME``."""
+def as_account(account: Account, argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """The command line that runs ``argv`` as ``account`` (``runuser``), with a clean environment
+    (``env`` added) and its home as ``HOME``."""
     clean = {"HOME": str(account.home), "USER": account.name, "LOGNAME": account.name,
              "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})}
     variables = [f"{name}={value}" for name, value in clean.items()]
-    command = ["runuser", "-u", account.name, "--", "env", "-i", *variables, *argv]
-    return subprocess.run(command, cwd=cwd or account.home, input=stdin, capture_output=True, text=True,
-                          timeout=timeout)
+    return ["runuser", "-u", account.name, "--", "env", "-i", *variables, *argv]
+
+
+def run(account: Account, argv: list[str], cwd: Path | None = None, stdin: str | None = None,
+        env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``argv`` as ``account`` (``runuser``), with a clean environment and its home as ``HOME``."""
+    return subprocess.run(as_account(account, argv, env), cwd=cwd or account.home, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def can_import(account: Account, python: str, module: str) -> bool:
@@ -125,3 +134,30 @@ def hard_linked(folder: Path, target: Path) -> Path:
         for name in folders:
             (Path(here) / name).chmod(0o755)
     return target
+
+
+def stop_processes(account: Account, timeout: float = 10) -> list[int]:
+    """Kill (SIGKILL) every process running as ``account``, and wait until they are gone; their ids."""
+    uid = account.uid
+
+    def running() -> list[int]:
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue  # exited meanwhile
+            uids = next((line.split()[1:] for line in lines if line.startswith("Uid:")), [])
+            state = next((line.split()[1] for line in lines if line.startswith("State:")), "")
+            if str(uid) in uids and state != "Z":
+                found.append(int(status.parent.name))
+        return found
+
+    killed = running()
+    for pid in killed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return killed
