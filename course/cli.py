@@ -80,8 +80,12 @@ def run_demo(workspace: Workspace, typical: int, console: Console, options: argp
 def run_release(workspace: Workspace, assignments: list[str], force: bool, console: Console) -> None:
     for assignment, path in exchange.release(workspace, assignments, force).items():
         console.print(f"released {assignment} to the exchange: {path}")
-    console.print(f"Students fetch with `nbgrader fetch_assignment <assignment>`. {workspace.root} is "
-                  "private to you: it holds the solutions.")
+    settings = workspace.root / "student_nbgrader_config.py"
+    settings.write_text(exchange.student_config(workspace))
+    console.print(f"Students fetch with `nbgrader fetch_assignment <assignment>`, or JupyterLab's assignment "
+                  f"list, once their nbgrader settings are in place: install {settings} as "
+                  f"/etc/jupyter/nbgrader_config.py on the hub. {workspace.root} is private to you: it holds "
+                  "the solutions.")
 
 
 def run_collect(workspace: Workspace, assignments: list[str], console: Console,

@@ -102,6 +102,21 @@ def release(workspace: Workspace, assignments: list[str], force: bool = False) -
     return released
 
 
+def student_config(workspace: Workspace) -> str:
+    """The students' ``nbgrader_config.py`` for a hub (``/etc/jupyter/`` or each ``~/.jupyter/``).
+
+    It names the exchange and the course, for the assignment list, and turns on
+    ``Validator.validate_all``: the visible checks are locked cells worth no points, which
+    nbgrader's Validate button would otherwise pass over, answering "Success!" for stubs.
+    """
+    return ("# nbgrader's settings for the students of this course: the exchange, the course, and a\n"
+            "# Validate button that reports the visible checks (cells worth no points).\n"
+            "c = get_config()  # noqa: F821 (provided by Jupyter)\n"
+            f"c.Exchange.root = {str(workspace.exchange_folder)!r}\n"
+            f"c.CourseDirectory.course_id = {workspace.config().CourseDirectory.course_id!r}\n"
+            "c.Validator.validate_all = True\n")
+
+
 def collect(workspace: Workspace, assignments: list[str]) -> Collected:
     """Collect the newest submission of each student (nbgrader's ``collect``), ready for grading.
 

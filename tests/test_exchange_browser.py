@@ -9,8 +9,9 @@ read the visible checks' result, then Submit. The instructor collects and grades
 the student presses Fetch Feedback and opens it. The gradebook and the feedback give full
 points to the function typed in and none to the others, which are still the stubs.
 
-The student's ``~/.jupyter/nbgrader_config.py`` names the exchange and the course, and turns
-on ``Validator.validate_all``: the course's visible checks are locked cells that carry no
+The student's ``~/.jupyter/nbgrader_config.py`` is the one ``release`` writes for the hub
+(``exchange.student_config``): it names the exchange and the course, and turns on
+``Validator.validate_all``: the course's visible checks are locked cells that carry no
 points, and nbgrader's Validate reports only failed graded cells by default; with the hidden
 tests stripped from the release, it would say "Success!" for a notebook of stubs.
 
@@ -148,11 +149,7 @@ def classroom(course_cache):
         env = student_environment(student, python, shared)
         config = student.home / ".jupyter"
         config.mkdir()
-        (config / "nbgrader_config.py").write_text(
-            "c = get_config()  # noqa: F821\n"
-            f"c.Exchange.root = {str(exchange_root)!r}\n"
-            f"c.CourseDirectory.course_id = {COURSE!r}\n"
-            "c.Validator.validate_all = True  # the visible checks carry no points: report them too\n")
+        shutil.copyfile(workspace / "student_nbgrader_config.py", config / "nbgrader_config.py")
         settings = write_lab_settings(config / "lab" / "user-settings")
         subprocess.run(["chown", "-R", f"{student.name}:{student.name}", str(config)], check=True)
         lab = JupyterLab(student.home, settings, shared / "jupyterlab.log", python=python,
