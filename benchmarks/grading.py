@@ -1,6 +1,7 @@
 """Grading a class: the sandboxed parallel engine beside plain sequential nbgrader, in one run.
 
-``python benchmarks/grading.py [--students 60] [--workers N] [--sandbox-only]`` builds the course, makes a
+``python benchmarks/grading.py [--students 60] [--workers N] [--sandbox-only] [--scheduler tcp://HOST:PORT]``
+builds the course, makes a
 simulated class of full submissions (every student hands in every assignment; student
 ``k`` makes the ``k``-th catalogued mistake of each assignment, cycling, with the reference
 answers in between), then grades the same submissions twice, each in a fresh copy of the
@@ -10,7 +11,9 @@ cores, then nbgrader's ``autograde`` applying the verdicts). Feedback is left ou
 as it is the same nbgrader step either way. It prints notebooks per minute side by side and
 whether every test cell got the same score. Every case is drawn from the seed ``benchmark``,
 so ``--save FILE`` keeps the sandbox's scores and ``--compare FILE`` checks that another
-version of the engine gives the same ones, cell for cell.
+version of the engine gives the same ones, cell for cell. With ``--scheduler`` the sandbox
+judges on a Dask cluster's workers, and the judging rate per worker thread is printed: the
+figure to size a cluster with (README, "Sizing").
 """
 
 from __future__ import annotations
@@ -45,15 +48,29 @@ def simulated_class(size: int) -> list[demo.SimulatedStudent]:
             for k in range(size)]
 
 
-def timed_grade(workspace: Workspace, folder: Path, engine: str, workers: int) -> tuple[float, dict]:
+def timed_grade(workspace: Workspace, folder: Path, engine: str, workers: int,
+                scheduler: str | None = None) -> tuple[float, dict, dict]:
+    """Seconds in all, ``{(student, assignment, cell): score}``, and seconds per step."""
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         started = time.perf_counter()
-        run = grading.grade(workspace, folder, progress, engine, workers, feedback=False, seed=SEED)
+        run = grading.grade(workspace, folder, progress, engine, workers, feedback=False, seed=SEED,
+                            scheduler=scheduler)
         elapsed = time.perf_counter() - started
     if run.problems:
         raise RuntimeError(f"{engine} grading reported problems: {run.problems[:3]}")
-    return elapsed, {(r.student, r.assignment, r.cell): r.score for r in report.test_results(workspace)}
+    scores = {(r.student, r.assignment, r.cell): r.score for r in report.test_results(workspace)}
+    return elapsed, scores, run.seconds
+
+
+def judges_of(scheduler: str | None, workers: int) -> int:
+    """How many judges run at once: the cluster's worker threads, or this machine's worker processes."""
+    if scheduler is None:
+        return workers
+    from distributed import Client
+
+    with Client(scheduler, set_as_default=False) as client:
+        return sum(worker["nthreads"] for worker in client.scheduler_info()["workers"].values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="sandbox judges (default: all cores)")
     parser.add_argument("--sandbox-only", action="store_true",
                         help="time the sandboxed engine alone (no comparison with plain nbgrader)")
+    parser.add_argument("--scheduler", help="judge on this Dask scheduler's workers (sandbox engine)")
+    parser.add_argument("--db", help="the sandbox engine's gradebook: an empty database at this URL "
+                                     "(default: SQLite, as the plain engine's)")
     parser.add_argument("--save", type=Path, help="write the sandbox's scores to this JSON file")
     parser.add_argument("--compare", type=Path, help="check the sandbox's scores against this JSON file")
     args = parser.parse_args(argv)
@@ -77,11 +97,23 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         engines = ("sandbox",) if args.sandbox_only else ("plain", "sandbox")
         for engine in engines:
-            workspace = Workspace(root / engine)
-            shutil.copytree(built.root, workspace.root)
+            if engine == "sandbox" and args.db:
+                workspace = Workspace(root / engine, db=args.db)
+                build.build(workspace)  # a database is not copied with the folder
+            else:
+                workspace = Workspace(root / engine)
+                shutil.copytree(built.root, workspace.root)
             console.print(f"grading {count} notebooks with the {engine} engine ...", style="dim")
-            results[engine] = timed_grade(workspace, folder, engine, args.workers)
-    sandbox_time, sandbox_scores = results["sandbox"]
+            results[engine] = timed_grade(workspace, folder, engine, args.workers,
+                                          args.scheduler if engine == "sandbox" else None)
+    sandbox_time, sandbox_scores, steps = results["sandbox"]
+    judges = judges_of(args.scheduler, args.workers)
+    where = f"the cluster at {args.scheduler}" if args.scheduler else "this machine"
+    console.print(f"sandbox, {judges} judges on {where}: " + ", ".join(f"{step} {seconds:.1f} s"
+                                                                    for step, seconds in steps.items()))
+    console.print(f"judging: {60 * count / steps['judging']:.1f} notebooks / min, "
+                  f"{60 * count / steps['judging'] / judges:.1f} per judge; recording in the gradebook: "
+                  f"{60 * count / steps['recording']:.1f} notebooks / min")
     saved = {"/".join(key): score for key, score in sorted(sandbox_scores.items())}
     if args.save:
         args.save.write_text(json.dumps(saved, indent=0))
@@ -98,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"sandboxed judge, {args.workers} workers: {count} notebooks in {sandbox_time:.1f} s = "
                       f"{60 * count / sandbox_time:.1f} notebooks / min")
         return 0
-    plain_time, plain_scores = results["plain"]
+    plain_time, plain_scores, _ = results["plain"]
     differing = sorted(k for k in plain_scores if plain_scores[k] != sandbox_scores.get(k))
     table = Table(title=f"Grading {args.students} students x {len(notebooks.assignments())} assignments "
                         f"= {count} notebooks")

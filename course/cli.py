@@ -56,7 +56,8 @@ def run_grade(workspace: Workspace, submissions: Path, console: Console,
         console.print(f"[cyan]repaired:[/] {repaired}")
     for problem in run.problems:
         console.print(f"[yellow]problem:[/] {problem}")
-    console.print(f"Graded {run.graded} notebooks in {time.perf_counter() - started:.1f} s. "
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in run.seconds.items())
+    console.print(f"Graded {run.graded} notebooks in {time.perf_counter() - started:.1f} s ({steps}). "
                   f"Grades: {workspace.grades_csv}. "
                   f"Feedback: {workspace.root / 'feedback'}/<student>/<assignment>/")
     return run

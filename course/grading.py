@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
@@ -31,6 +33,9 @@ from course.sandbox.verdicts import Job, VerdictStore
 from course.submissions import Intake, Submission, collect
 from course.workspace import Workspace
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 PLUGIN = "grader_tests.plugin"  # the checks the sandbox runs (course.sandbox.plugin)
 
 
@@ -38,6 +43,7 @@ PLUGIN = "grader_tests.plugin"  # the checks the sandbox runs (course.sandbox.pl
 class GradingRun:
     intake: Intake
     graded: int
+    seconds: dict[str, float]  # per step: intake, judging, recording, feedback, export
 
     @property
     def problems(self) -> list[str]:
@@ -48,7 +54,7 @@ class Engine:
     """How a run judges (``judge``), has autograde record (``settings``), and notes it (``recorded``)."""
 
     def __init__(self, workspace: Workspace, store: VerdictStore, workers: int, limits: Limits,
-                 scheduler: str | None = None) -> None:
+                 scheduler: str | Client | None = None) -> None:
         self.workspace, self.store, self.workers, self.limits = workspace, store, workers, limits
         self.scheduler = scheduler
 
@@ -62,7 +68,7 @@ class SandboxEngine(Engine):
     the verdicts."""
 
     def __init__(self, workspace: Workspace, store: VerdictStore, workers: int, limits: Limits,
-                 scheduler: str | None = None) -> None:
+                 scheduler: str | Client | None = None) -> None:
         if scheduler is None:  # before anything is taken in: one sentence where it cannot run
             check_sandbox_available()  # (a cluster's workers are checked by their first sandbox)
         super().__init__(workspace, store, workers, limits, scheduler)
@@ -102,12 +108,12 @@ ENGINES = {"sandbox": SandboxEngine, "plain": PlainEngine}
 
 def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = "sandbox",
           workers: int | None = None, limits: Limits | None = None, feedback: bool = True,
-          seed: str | None = None, scheduler: str | None = None) -> GradingRun:
+          seed: str | None = None, scheduler: str | Client | None = None) -> GradingRun:
     """Take in ``source``, grade every submission into the gradebook, write feedback and ``grades.csv``.
 
     Cases are drawn from ``seed`` (default: the one kept in the workspace from an earlier
     run, else a new one), so a rerun, resumed or not, gives the same grades. Judging runs on
-    the workers of the Dask cluster whose scheduler is at ``scheduler`` if given, else on
+    the workers of the Dask cluster ``scheduler`` (its address, or a client) if given, else on
     ``workers`` processes (all cores by default), as do feedback and, in a database server's
     gradebook, recording.
     """
@@ -119,16 +125,34 @@ def grade(workspace: Workspace, source: Path, progress: Progress, engine: str = 
     if scheduler is not None and engine != "sandbox":
         raise ValueError("Only the sandbox engine judges on a cluster: drop --scheduler or --engine plain.")
     judge = ENGINES[engine](workspace, store, workers, limits or Limits(), scheduler)
+    clock = Stopwatch()
     intake = collect(source, notebooks.assignments(), workspace.root / "submitted")
     repair_intake(intake, lambda assignment: workspace.notebook("release", assignment))
+    clock.lap("intake")
     todo = judge.judge(intake.submissions, progress)
+    clock.lap("judging")
     recorded = record(workspace, judge.settings(), todo, intake, progress, workers)
+    clock.lap("recording")
     if feedback:
         write_feedback(workspace, recorded, workers, intake, progress)
+        clock.lap("feedback")
     for submission in recorded:
         judge.recorded(submission)
     export_csv(workspace)
-    return GradingRun(intake, len(intake.submissions) - len(todo) + len(recorded))
+    clock.lap("export")
+    return GradingRun(intake, len(intake.submissions) - len(todo) + len(recorded), clock.laps)
+
+
+class Stopwatch:
+    """Seconds spent in each step of a run, in order."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step], self.last = now - self.last, now
 
 
 def record(workspace: Workspace, settings: dict, todo: list[Submission], intake: Intake, progress: Progress,

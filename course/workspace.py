@@ -20,7 +20,7 @@ from pathlib import Path
 from nbgrader.apps import NbGraderAPI
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, OverwriteCells
+from nbgrader.preprocessors import CheckCellMetadata, Execute, OverwriteCells
 from sqlalchemy import create_engine, inspect, make_url
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config, PyFileConfigLoader
@@ -102,10 +102,13 @@ class Workspace:
             step for before in sanitize for step in ([RestoreMissingCells, before] if before is OverwriteCells
                                                      else [before])]
         config.RestoreMissingCells.source_folder = str(self.root / "source")
-        executing = ApplyVerdicts if verdicts is not None else SeededExecute
-        config.Autograde.autograde_preprocessors = [
-            executing if step is Execute else step
-            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+        steps = Autograde.class_traits()["autograde_preprocessors"].default()
+        if verdicts is None:
+            steps = [SeededExecute if step is Execute else step for step in steps]
+        else:  # no code runs, so the metadata checked while sanitizing cannot change: not checked twice
+            steps = [ApplyVerdicts if step is Execute else step
+                     for step in steps if step is not CheckCellMetadata]
+        config.Autograde.autograde_preprocessors = steps
         config.ApplyVerdicts.verdict_folder = str(verdicts or "")
         config.SeededExecute.seed = seed or ""
         return config

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from course_support import built_workspace, grade
+from distributed import Client
 
 from course import demo
 from course.grading import PLUGIN
@@ -51,7 +52,7 @@ def test_a_stopped_cluster_run_resumes_without_judging_finished_work(dask_cluste
         judge_all(jobs, store, PLUGIN, Limits(), executor, done=stop_after_two)
     stamps = {job: store.path(job).stat().st_mtime_ns for job in finished}
     judged_again = []
-    with cluster_executor(dask_cluster.address) as executor:
+    with Client(dask_cluster.address, set_as_default=False) as client, cluster_executor(client) as executor:
         judge_all(jobs, store, PLUGIN, Limits(), executor, done=judged_again.append)
     assert all(store.path(job).stat().st_mtime_ns == stamp for job, stamp in stamps.items())
     assert sorted(map(str, judged_again)) == sorted(map(str, jobs))

@@ -21,12 +21,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from course.sandbox.judge import Judge, Limits
 from course.sandbox.namespaces import die_with_parent
 from course.sandbox.verdicts import Job, Verdict, VerdictStore
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 _local = threading.local()  # a judge per thread: a sandbox serves one judge at a time
 
@@ -55,18 +59,22 @@ class ClusterUnavailable(RuntimeError):
 
 
 @contextmanager
-def cluster_executor(address: str, timeout: float = 30) -> Iterator[Executor]:
-    """The workers of the Dask cluster whose scheduler listens at ``address`` (``tcp://host:port``).
+def cluster_executor(scheduler: str | Client, timeout: float = 30) -> Iterator[Executor]:
+    """The workers of a Dask cluster: its scheduler's address (``tcp://host:port``), or a client of it.
 
-    The workers must have this package and the checks' plugin installed; each of them runs
-    sandboxes of its own, so it needs what the sandbox needs (Linux, Landlock, user namespaces).
+    A client is what a Dask-Gateway cluster gives (its address needs the gateway's
+    credentials). The workers must have this package and the checks' plugin installed; each
+    runs sandboxes of its own, so it needs what the sandbox needs (Linux, Landlock, user namespaces).
     """
     from distributed import Client  # only a run on a cluster needs Dask
 
+    if isinstance(scheduler, Client):
+        yield scheduler.get_executor(pure=False)
+        return
     try:
-        client = Client(address, timeout=timeout, set_as_default=False)
+        client = Client(scheduler, timeout=timeout, set_as_default=False)
     except OSError as error:
-        raise ClusterUnavailable(f"No Dask scheduler answered at {address} ({error}): start one "
+        raise ClusterUnavailable(f"No Dask scheduler answered at {scheduler} ({error}): start one "
                                  "(`dask scheduler`) and its workers, or grade on this machine.") from None
     with client:
         yield client.get_executor(pure=False)
