@@ -4,8 +4,7 @@
 #
 # What it installs: the Debian package `postgresql` (the server and client of Debian's current
 # version, and what apt pulls in with them; it also makes the `postgres` Unix user the tests run
-# the server as), with `apt-get install --no-install-recommends`; `apt-get update` first only if
-# apt knows no such package yet, or after an install that failed on stale package lists. The
+# the server as), with `apt-get install --no-install-recommends` (install-debian-package.sh). The
 # package makes a cluster of its own, `main` (and starts it where services may start); the tests
 # do not use it: they make theirs in a temporary folder, on a random port, and stop it at the end.
 #
@@ -21,27 +20,7 @@ for server in /usr/lib/postgresql/*/bin/postgres; do
     fi
 done
 
-if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-elif command -v sudo >/dev/null; then
-    as_root=(sudo)
-else
-    echo "setup-postgres: installing PostgreSQL needs root (apt-get); run this script as root." >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null; then
-    echo "setup-postgres: apt-get not found; install a PostgreSQL server (initdb and postgres) by other means." >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "setup-postgres: installing Debian's postgresql with apt-get ..."
-install() { "${as_root[@]}" apt-get install -y -q --no-install-recommends postgresql; }
-if ! { apt-cache show postgresql >/dev/null 2>&1 && install; }; then
-    "${as_root[@]}" apt-get update -q
-    install
-fi
+bash "$(dirname "$0")/install-debian-package.sh" postgresql setup-postgres
 for server in /usr/lib/postgresql/*/bin/postgres; do
     echo "setup-postgres: installed $("$server" --version)."
 done

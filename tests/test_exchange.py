@@ -22,7 +22,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -129,14 +128,10 @@ class RoundTrip:
 def trip(course_cache):
     if (reason := unix_accounts.skip_reason()) is not None:
         pytest.skip(f"needs real Unix accounts: {reason}")
-    shared = Path(tempfile.mkdtemp(prefix="adk-exchange-"))  # under /tmp: pytest's tmp_path is root's own
+    shared = unix_accounts.hub("adk-exchange-")
     accounts: list[unix_accounts.Account] = []
     try:
-        shared.chmod(0o755)
-        (shared / "homes").mkdir(mode=0o755)
         exchange_root = shared / "exchange"
-        exchange_root.mkdir()
-        exchange_root.chmod(0o1777)
         for _ in range(2):
             accounts.append(unix_accounts.create(shared / "homes"))
         python, how = unix_accounts.python_for(accounts[0], shared)

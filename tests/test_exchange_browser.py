@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,14 +130,10 @@ def classroom(course_cache):
     if (reason := unix_accounts.skip_reason()) is not None:
         pytest.skip(f"needs a real Unix account: {reason}")
     started = time.perf_counter()
-    shared = Path(tempfile.mkdtemp(prefix="adk-exchange-browser-"))  # pytest's tmp_path is root's own
+    shared = unix_accounts.hub("adk-exchange-browser-")
     student = lab = None
     try:
-        shared.chmod(0o755)
-        (shared / "homes").mkdir(mode=0o755)
         exchange_root = shared / "exchange"
-        exchange_root.mkdir()
-        exchange_root.chmod(0o1777)
         workspace = built_workspace(course_cache, shared / "instructor").root
         instructor(workspace, "release", "--exchange", str(exchange_root), ASSIGNMENT)
 

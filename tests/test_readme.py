@@ -1,5 +1,9 @@
 """The README's Python examples run as written and give the results they show, so the docs
-cannot drift from the code: each block is a doctest (``>>>`` lines and their output)."""
+cannot drift from the code: each block is a doctest (``>>>`` lines and their output).
+
+Blocks marked ``py`` instead of ``python`` are deployment sketches for systems a test cannot
+start (SLURM, Kubernetes, a hub's Dask-Gateway); the code they call is tested against a real
+local cluster (``tests/test_cluster.py``)."""
 
 import doctest
 import re

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,19 @@ class Account:
     @property
     def uid(self) -> int:
         return pwd.getpwnam(self.name).pw_uid
+
+
+def hub(prefix: str) -> Path:
+    """A fresh folder laid out like a hub's disk: ``homes/`` and nbgrader's ``exchange/`` (mode 1777).
+
+    Under /tmp and open to every account (pytest's own temporary folders are root's alone).
+    """
+    shared = Path(tempfile.mkdtemp(prefix=prefix))
+    shared.chmod(0o755)
+    (shared / "homes").mkdir(mode=0o755)
+    (shared / "exchange").mkdir()
+    (shared / "exchange").chmod(0o1777)  # the sticky bit keeps a student from renaming the course's folder
+    return shared
 
 
 def create(homes: Path, prefix: str = "adk") -> Account:

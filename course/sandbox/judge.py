@@ -204,6 +204,7 @@ class Judge:
     """Judges submissions with a plugin's checks in a sandbox of its own, for one session's ``seed``."""
 
     def __init__(self, plugin_name: str, seed: str, limits: Limits | None = None) -> None:
+        check_sandbox_available()  # on a cluster's worker, the first sign that it cannot run the sandbox
         self.checks: ModuleType = plugin.load(plugin_name)
         self.seed, self.limits = seed, limits or Limits()
         self.sandbox = Sandbox(self.checks.SANDBOX_SIDE)
