@@ -70,15 +70,15 @@ class SandboxEngine(Engine):
     def __init__(self, workspace: Workspace, store: VerdictStore, workers: int, limits: Limits,
                  scheduler: str | Client | None = None) -> None:
         if scheduler is None:  # before anything is taken in: one sentence where it cannot run
-            check_sandbox_available()  # (a cluster's workers are checked by their first sandbox)
+            check_sandbox_available()  # (a cluster's workers are checked by their first judge)
         super().__init__(workspace, store, workers, limits, scheduler)
 
     def judge(self, submissions: list[Submission], progress: Progress) -> list[Submission]:
         """Judge what has no verdicts yet; the submissions whose verdicts are not yet in the gradebook."""
         where = f"the cluster at {self.scheduler}" if self.scheduler else f"{self.workers} cores"
         task = progress.add_task(f"Judging on {where}", total=len(submissions))
-        executor = cluster_executor(self.scheduler) if self.scheduler else local_executor(self.workers)
-        with executor as executor:
+        judges = cluster_executor(self.scheduler) if self.scheduler else local_executor(self.workers)
+        with judges as executor:
             judge_all([self.job(s) for s in submissions], self.store, PLUGIN, self.limits, executor,
                       done=lambda job: progress.advance(task))
         return [s for s in submissions if not self.store.recorded(self.job(s), self.workspace.db_url)]
