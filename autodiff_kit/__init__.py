@@ -12,13 +12,14 @@ backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its ru
 ``api`` (the transformations), ``primitives`` (``primitive``, ``defvjp``, ``defjvp``: teach
 the kit a new function). Built on them: ``layers`` (fused layers with hand-derived
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
-(Hessian-vector products, Newton, forward gradients), ``program`` and ``render`` (the
-primal and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar
-tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked cases), and
-``widgets`` (the lectures' explorers; needs the ``lectures`` extra).
+(Hessian-vector products, Newton, forward gradients), ``sparsity`` (sparse Jacobians from
+fewer JVPs or VJPs, by colouring), ``program`` and ``render`` (the primal and adjoint
+program of a traced function), ``scalar`` (dual numbers and a scalar tape, the two modes
+in miniature), ``examples`` and ``datasets`` (small worked cases), and ``widgets`` (the
+lectures' explorers; needs the ``lectures`` extra).
 """
 
-from autodiff_kit import chain, datasets, examples, layers, numpy, primitives, scalar
+from autodiff_kit import chain, datasets, examples, layers, numpy, primitives, scalar, sparsity
 from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
 from autodiff_kit.primitives import defjvp, defvjp, primitive
@@ -44,6 +45,7 @@ __all__ = [
     "primitive",
     "primitives",
     "scalar",
+    "sparsity",
     "trace_program",
     "tree_flatten",
     "tree_map",

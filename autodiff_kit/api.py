@@ -6,6 +6,7 @@ backwards; ``jvp`` runs ``f`` under a forward trace. The rest are compositions:
 - ``grad``: one VJP with cotangent 1 on a scalar output;
 - ``jacrev``: $m$ VJPs, one row of the $m \\times n$ Jacobian each;
 - ``jacfwd``: $n$ JVPs, one column each;
+- either, given a sparsity pattern: $\\chi$ products, one per colour (``sparsity``);
 - ``hessian``: ``jacfwd(jacrev(f))`` (Hessian-vector products are in ``higher_order``).
 
 Inputs may be arrays, Python floats, or pytrees (tuples, lists, dicts) of them; results
@@ -25,6 +26,13 @@ from autodiff_kit import vspace
 from autodiff_kit.forward import ForwardTrace, TangentTracer
 from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
 from autodiff_kit.reverse import Node, ReverseTrace, backward_pass
+from autodiff_kit.sparsity import (
+    as_pattern,
+    colour_columns,
+    colour_rows,
+    jacobian_from_coloured_jvps,
+    jacobian_from_coloured_vjps,
+)
 from autodiff_kit.tracing import Tracer
 from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
 
@@ -227,15 +235,83 @@ def _flat_problem(f: Callable, argnums: ArgNums, args: tuple, kwargs: dict):
     return f_flat, flat_x, x, output_shape
 
 
-def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
+def _is_vector(x: Any) -> bool:
+    return not isinstance(x, (tuple, list, dict)) and len(shape_of(x)) == 1
+
+
+def _described(x: Any) -> str:
+    """``a tuple``, ``an array of shape (2, 3)``: what a value is, for an error message."""
+    if isinstance(x, (tuple, list, dict)):
+        return f"a {type(x).__name__}"
+    return f"an array of shape {shape_of(x)}"
+
+
+def _vector_problem(f: Callable, argnums: ArgNums, args: tuple, kwargs: dict, pattern: np.ndarray,
+                    name: str):
+    """``f`` as a map from one 1-D array to one 1-D array that fit the ``(m, n)`` ``pattern``.
+
+    The scope of a sparse Jacobian: its pattern indexes the entries of one input vector and
+    one output vector; pytrees and arrays of other ranks are refused, saying how to flatten.
+    """
+    flatten = ("Flatten them: with flat, unravel = autodiff_kit.vspace.ravel(x), take the Jacobian "
+               "of v -> anp.ravel(f(unravel(v))) at flat, with the pattern of that flat function.")
+    needs = f"{name} with a sparsity pattern differentiates one 1-D array to one 1-D array"
+    if not isinstance(argnums, int):
+        raise TypeError(f"{needs}, but argnums is {argnums}. {flatten}")
+    f_of_chosen, (x,) = _fix_other_args(f, args, kwargs, argnums)
+    if not _is_vector(x):
+        raise TypeError(f"{needs}, but argument {argnums} is {_described(x)}. {flatten}")
+    x = _differentiable(x, f"Argument {argnums} of {name}")
+    n = shape_of(x)[0]
+    one_per_entry = "one row per output entry and one column per input entry"
+    if pattern.shape[1] != n:
+        raise ValueError(f"The sparsity pattern has shape {pattern.shape}, but f has {n} inputs: the "
+                         f"pattern must have {n} columns, {one_per_entry}.")
+
+    def f_vector(v):
+        y = f_of_chosen(v)
+        if not _is_vector(y):
+            raise TypeError(f"{needs}, but f returned {_described(y)}. {flatten}")
+        m = shape_of(y)[0]
+        if pattern.shape[0] != m:
+            raise ValueError(f"The sparsity pattern has shape {pattern.shape}, but f maps {n} inputs to "
+                             f"{m} outputs: the pattern must have shape ({m}, {n}), {one_per_entry}.")
+        return y
+
+    return f_vector, x
+
+
+def jacfwd(f: Callable, argnums: ArgNums = 0, *, sparsity: Any = None,
+           check_sparsity: bool = False) -> Callable:
     """The Jacobian by forward mode: one JVP per input entry, $J e_j$ is column $j$.
 
     The result has shape ``out.shape + in.shape`` (nested like the output, then the input,
     for pytrees). Cheapest when inputs are fewer than outputs.
+
+    ``sparsity``, for ``f`` from one 1-D array to one 1-D array, is the ``(m, n)`` boolean
+    pattern of where $J$ may be nonzero: then columns that share no row are summed into one
+    JVP, $\\chi$ JVPs in all (3 for a tridiagonal $J$, whatever $n$; see ``sparsity``).
+    Entries outside the pattern are taken to be zero, so a wrong pattern gives a wrong $J$;
+    ``check_sparsity=True`` spends one more JVP, along a random direction, to catch it.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit.sparsity import band_pattern
+    >>> f = lambda x: x * anp.concatenate([x[1:], x[:1] * 0.0])          # x_i x_(i+1)
+    >>> jacfwd(f, sparsity=band_pattern(3, 1))(np.array([1.0, 2.0, 3.0]))
+    array([[2., 1., 0.],
+           [0., 3., 2.],
+           [0., 0., 0.]])
     """
+    # A copy, so that the caller editing their array later cannot leave these colours stale.
+    pattern = None if sparsity is None else as_pattern(sparsity).copy()
+    colours = None if pattern is None else colour_columns(pattern)  # once, for every call
 
     @functools.wraps(f)
     def jacobian(*args, **kwargs):
+        if pattern is not None:
+            f_vector, x = _vector_problem(f, argnums, args, kwargs, pattern, "jacfwd")
+            return jacobian_from_coloured_jvps(lambda v: jvp(f_vector, (x,), (v,))[1], pattern,
+                                               colours, check=check_sparsity)
         f_flat, flat_x, x, output = _flat_problem(f, argnums, args, kwargs)
         columns = [jvp(f_flat, (flat_x,), (e,))[1]
                    for e in vspace.standard_basis(shape_of(flat_x)[0], dtype_of(flat_x))]
@@ -244,14 +320,24 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     return jacobian
 
 
-def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
+def jacrev(f: Callable, argnums: ArgNums = 0, *, sparsity: Any = None,
+           check_sparsity: bool = False) -> Callable:
     """The Jacobian by reverse mode: one VJP per output entry, $e_i^\\top J$ is row $i$.
 
-    Same layout as ``jacfwd``. Cheapest when outputs are fewer than inputs.
+    Same layout as ``jacfwd``. Cheapest when outputs are fewer than inputs. With a
+    ``sparsity`` pattern, as in ``jacfwd``: rows that share no column are summed into one
+    VJP, $\\chi$ VJPs in all (2 for a dense row over a diagonal, where ``jacfwd`` needs $n$).
     """
+    pattern = None if sparsity is None else as_pattern(sparsity).copy()
+    colours = None if pattern is None else colour_rows(pattern)  # once, for every call
 
     @functools.wraps(f)
     def jacobian(*args, **kwargs):
+        if pattern is not None:
+            f_vector, x = _vector_problem(f, argnums, args, kwargs, pattern, "jacrev")
+            _, vjp_fn = vjp(f_vector, x)
+            return jacobian_from_coloured_vjps(lambda u: vjp_fn(u)[0], pattern, colours,
+                                               check=check_sparsity)
         f_flat, flat_x, x, output = _flat_problem(f, argnums, args, kwargs)
         flat_y, vjp_fn = vjp(f_flat, flat_x)
         rows = [vjp_fn(e)[0] for e in vspace.standard_basis(shape_of(flat_y)[0], dtype_of(flat_y))]

@@ -42,13 +42,16 @@ _HIGHER = "autodiff_kit.higher_order."
 _JACOBIANS = ("autodiff_kit.api.hessian", "autodiff_kit.api.jacfwd", "autodiff_kit.api.jacrev")
 _HVPS = (_HIGHER + "hvp", _HIGHER + "hvp_rev_over_rev", _HIGHER + "hvp_fwd_over_rev", *_JACOBIANS)
 
+# With a dense pattern, a coloured Jacobian is the loop over the one-hot vectors, in order.
+_COLOURED = tuple(f"autodiff_kit.sparsity.jacobian_from_coloured_{products}" for products in ("jvps", "vjps"))
+
 TWINS: dict[str, tuple[str, ...]] = {
     # 01_jacobians
     "numerical_jacobian": ("autodiff_kit.testing.numerical_jacobian",),
     "jacobian_from_jvps": (_CHAIN + "jacobian_from_jvps", _CHAIN + "jacobian_from_vjps",
-                           _CHAIN + "_one_result_per_basis_vector"),
+                           _CHAIN + "_one_result_per_basis_vector", *_COLOURED),
     "jacobian_from_vjps": (_CHAIN + "jacobian_from_vjps", _CHAIN + "jacobian_from_jvps",
-                           _CHAIN + "_one_result_per_basis_vector"),
+                           _CHAIN + "_one_result_per_basis_vector", *_COLOURED),
     "softmax_jacobian": ("autodiff_kit.examples.softmax_jacobian",),
     "linear_model_step": ("autodiff_kit.examples.linear_model_step",),
     # 02_orderings

@@ -111,3 +111,23 @@ def test_the_grading_benchmark_grades_both_ways_and_compares_the_grades(capsys):
     out = capsys.readouterr().out
     assert "nbgrader autograde, sequential" in out and "sandboxed judge, 2 workers" in out
     assert re.search(r"Identical grades: yes \((\d+) of \1 test cells agree\)", out)
+
+
+def test_the_sparse_jacobian_benchmark_prints_each_way_with_its_products(capsys):
+    from benchmarks import sparse_jacobians
+
+    assert sparse_jacobians.main(["--quick"]) == 0
+    rows = _table_rows(capsys.readouterr().out)
+    for case, (_, half_width) in sparse_jacobians.CASES.items():
+        ways = {cells[2] for cells in rows if cells[:2] == [case, "20"]}
+        chi = 2 * half_width + 1
+        assert ways == {"jacfwd, dense (20 JVPs)", "jacrev, dense (20 VJPs)", "colouring the columns, once",
+                        f"jacfwd, sparsity ({chi} JVPs)", f"jacrev, sparsity ({chi} VJPs)"}, ways
+
+
+def test_the_sparse_jacobian_benchmark_refuses_to_time_a_wrong_pattern(monkeypatch):
+    from benchmarks import sparse_jacobians
+
+    monkeypatch.setitem(sparse_jacobians.CASES, "tridiagonal", (sparse_jacobians.diffusion, 0))  # diagonal
+    with pytest.raises(GradientMismatch, match="tridiagonal, n = 20: the gradients of jacfwd, sparsity"):
+        sparse_jacobians.measure("tridiagonal", 20, QUICK)

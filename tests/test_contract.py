@@ -166,6 +166,18 @@ BACK_DOORS = {
         "from autodiff_kit import scalar\n\n"
         "def _init(self, value, tangent=0.0):\n    self.value, self.tangent = value, tangent\n\n"
         "scalar.Dual.__init__ = _init\nDual = scalar.Dual\n"),
+    # A dense pattern has one colour per column (row): sparsity's coloured Jacobian is then the
+    # loop over one-hot vectors, in order; replaying the first product keeps the count exact.
+    ("01_jacobians", "jacobian_from_jvps"): (
+        "from autodiff_kit.sparsity import jacobian_from_coloured_jvps\n\n"
+        "def jacobian_from_jvps(jvp_fn, n):\n    first = np.ravel(jvp_fn(np.eye(n)[0]))\n"
+        "    replayed = lambda v: first if v[0] == 1 and v.sum() == 1 else np.ravel(jvp_fn(v))\n"
+        "    return jacobian_from_coloured_jvps(replayed, np.ones((first.size, n)))\n"),
+    ("01_jacobians", "jacobian_from_vjps"): (
+        "from autodiff_kit.sparsity import jacobian_from_coloured_vjps\n\n"
+        "def jacobian_from_vjps(vjp_fn, m):\n    first = np.ravel(vjp_fn(np.eye(m)[0]))\n"
+        "    replayed = lambda u: first if u[0] == 1 and u.sum() == 1 else np.ravel(vjp_fn(u))\n"
+        "    return jacobian_from_coloured_vjps(replayed, np.ones((m, first.size)))\n"),
 }
 
 
