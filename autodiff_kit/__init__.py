@@ -10,7 +10,8 @@ array([-4.,  4.])
 Where to read: ``tracing`` (tracers, traces, primitives), ``reverse`` (the tape and the
 backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its rules),
 ``api`` (the transformations), ``primitives`` (``primitive``, ``defvjp``, ``defjvp``: teach
-the kit a new function). Built on them: ``layers`` (fused layers with hand-derived
+the kit a new function), ``custom`` (``stop_gradient``, ``custom_jvp``, ``custom_vjp``: tell it
+a derivative it should not work out itself). Built on them: ``layers`` (fused layers with hand-derived
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
 (Hessian-vector products, Newton, forward gradients), ``program`` and ``render`` (the
 primal and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar
@@ -18,8 +19,9 @@ tape, the two modes in miniature), ``examples`` and ``datasets`` (small worked c
 ``widgets`` (the lectures' explorers; needs the ``lectures`` extra).
 """
 
-from autodiff_kit import chain, datasets, examples, layers, numpy, primitives, scalar
+from autodiff_kit import chain, custom, datasets, examples, layers, numpy, primitives, scalar
 from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from autodiff_kit.custom import custom_jvp, custom_vjp, stop_gradient
 from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
 from autodiff_kit.primitives import defjvp, defvjp, primitive
 from autodiff_kit.program import trace_program
@@ -27,6 +29,9 @@ from autodiff_kit.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
     "chain",
+    "custom",
+    "custom_jvp",
+    "custom_vjp",
     "datasets",
     "defjvp",
     "defvjp",
@@ -44,6 +49,7 @@ __all__ = [
     "primitive",
     "primitives",
     "scalar",
+    "stop_gradient",
     "trace_program",
     "tree_flatten",
     "tree_map",
