@@ -10,7 +10,8 @@ array([-4.,  4.])
 Where to read: ``tracing`` (tracers, traces, primitives), ``reverse`` (the tape and the
 backward sweep), ``forward`` (tangents), ``numpy`` (each primitive beside its rules),
 ``api`` (the transformations), ``primitives`` (``primitive``, ``defvjp``, ``defjvp``: teach
-the kit a new function). Built on them: ``layers`` (fused layers with hand-derived
+the kit a new function), ``custom`` (``stop_gradient``, ``custom_jvp``, ``custom_vjp``: tell it
+a derivative it should not work out itself). Built on them: ``layers`` (fused layers with hand-derived
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
 (Hessian-vector products, Newton, forward gradients), ``sparsity`` (sparse Jacobians from
 fewer JVPs or VJPs, by colouring), ``program`` and ``render`` (the primal and adjoint
@@ -19,8 +20,9 @@ in miniature), ``examples`` and ``datasets`` (small worked cases), and ``widgets
 lectures' explorers; needs the ``lectures`` extra).
 """
 
-from autodiff_kit import chain, datasets, examples, layers, numpy, primitives, scalar, sparsity
+from autodiff_kit import chain, custom, datasets, examples, layers, numpy, primitives, scalar, sparsity
 from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from autodiff_kit.custom import custom_jvp, custom_vjp, stop_gradient
 from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
 from autodiff_kit.primitives import defjvp, defvjp, primitive
 from autodiff_kit.program import trace_program
@@ -28,6 +30,9 @@ from autodiff_kit.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
     "chain",
+    "custom",
+    "custom_jvp",
+    "custom_vjp",
     "datasets",
     "defjvp",
     "defvjp",
@@ -46,6 +51,7 @@ __all__ = [
     "primitives",
     "scalar",
     "sparsity",
+    "stop_gradient",
     "trace_program",
     "tree_flatten",
     "tree_map",

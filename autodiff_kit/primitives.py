@@ -59,6 +59,8 @@ array([[ 6.,  0.],
 of ``autodiff_kit.numpy`` defines its primitives this way, each beside its rules. Check a new
 primitive with ``autodiff_kit.testing.check_grads`` (both modes, against finite differences,
 to second order) and with the dot-product test ``autodiff_kit.testing.adjoint_test``.
+``autodiff_kit.custom`` builds on this API: ``custom_jvp`` (one rule for both modes),
+``custom_vjp`` (a forward pass that saves residuals for the backward one) and ``stop_gradient``.
 """
 
 from autodiff_kit.tracing import defjvp, defvjp, primitive
