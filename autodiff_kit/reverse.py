@@ -18,9 +18,10 @@ both uses, and the chain rule adds the contributions of all paths.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error
+from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error, tracing_now, untraced
 
 
 class Node(Tracer):
@@ -68,8 +69,8 @@ class ReverseTrace(Trace):
         for i, _ in parents:  # fail here, at the line that used it, if there is no rule
             if i >= len(rules) or rules[i] is None:
                 raise not_differentiable_error(primitive, i)
-        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
-        node = Node(ans, self, primitive, values, kwargs, parents)
+        node = Node(primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs),
+                    self, primitive, values, kwargs, parents)
         self.tape.append(node)
         return node
 
@@ -87,7 +88,20 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, object]], inputs: li
     the tape, last to first, right after that node's VJP rules ran (``adjoint`` is the
     node's complete adjoint, ``None`` if the outputs do not depend on it).
     ``trace_program`` uses it to note which instructions each step ran.
+
+    When no derivative is being traced around the sweep (no trace open, and no traced value
+    among the tape's values and the seeds), the rules run ``untraced``: on plain arrays, each
+    primitive is just its NumPy function. Otherwise every step of every rule is seen by the
+    outer traces, which is what makes derivatives of derivatives exact.
     """
+    plain = not (tracing_now() or any(isinstance(g, Tracer) for _, g in seeds)
+                 or any(isinstance(node.value, Tracer) for node in tape))
+    with untraced() if plain else contextlib.nullcontext():
+        return _sweep(tape, seeds, inputs, on_visit)
+
+
+def _sweep(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node],
+           on_visit: Callable[[Node | None, object], None] | None) -> list:
     for node, cotangent in seeds:
         node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
     if on_visit is not None:

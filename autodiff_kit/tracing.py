@@ -17,13 +17,17 @@ nested derivatives apart (the classic bug called *perturbation confusion*).
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
 
 _active_traces: list[Trace] = []
+# True while a backward sweep runs on plain arrays with no trace open: every primitive is then
+# its implementation, so the rules run at NumPy's speed (see ``untraced``).
+_untraced = False
 
 
 class Trace:
@@ -38,14 +42,18 @@ class Trace:
         self.active = False
 
     def __enter__(self) -> Trace:
+        global _untraced
         _active_traces.append(self)
         self.level = len(_active_traces)
         self.active = True
+        self._was_untraced, _untraced = _untraced, False
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        global _untraced
         _active_traces.pop()
         self.active = False
+        _untraced = self._was_untraced
 
     def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Tracer:
         """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
@@ -66,7 +74,8 @@ class Trace:
                 if arg.trace is self:
                     values[i] = value = arg.value
                     unwrapped.append((i, arg))
-                    nested = nested or isinstance(value, Tracer)
+                    if isinstance(value, Tracer):
+                        nested = True
                 else:
                     nested = True
         return values, unwrapped, nested
@@ -137,6 +146,8 @@ def primitive(impl: Callable) -> Primitive:
     """
 
     def prim(*args, **kwargs):
+        if _untraced:
+            return impl(*args, **kwargs)
         top = None
         for arg in args:
             if isinstance(arg, Tracer) and (top is None or arg.trace.level > top.level):
@@ -152,6 +163,27 @@ def primitive(impl: Callable) -> Primitive:
     prim.vjps = ()
     prim.jvp = None
     return prim
+
+
+def tracing_now() -> bool:
+    """Whether some derivative is being traced (a trace is open), so values may be tracers."""
+    return bool(_active_traces)
+
+
+@contextlib.contextmanager
+def untraced() -> Iterator[None]:
+    """Run the block with every primitive calling its implementation directly.
+
+    For a backward sweep on plain arrays while no trace is open: nothing it computes can be
+    differentiated, so the dispatch (looking for tracers among the arguments) is skipped.
+    A trace opened inside the block (a rule that differentiates) switches it off again.
+    """
+    global _untraced
+    was_untraced, _untraced = _untraced, True
+    try:
+        yield
+    finally:
+        _untraced = was_untraced
 
 
 def _escaped_tracer_error(prim: Primitive) -> RuntimeError:

@@ -73,14 +73,15 @@ def _kit() -> Library:
 
 
 def _autograd_logsumexp() -> Callable:
-    """``log Σ exp(z)`` along ``axis`` as one autograd primitive, with VJP ``g · softmax(z)``.
+    """``log Σ exp(z)`` along ``axis`` as one autograd primitive, with VJP ``g · softmax(z)`` and JVP
+    ``Σ t · softmax(z)``.
 
     autograd ships this primitive as ``autograd.scipy.special.logsumexp``, which needs
     SciPy; this is the same primitive and rule on NumPy alone, so that autograd, like the
     kit and PyTorch, records the softmax cross-entropy's logsumexp as one node.
     """
     import autograd.numpy as agnp
-    from autograd.extend import defvjp, primitive
+    from autograd.extend import defjvp, defvjp, primitive
 
     @primitive
     def logsumexp(z, axis):
@@ -89,6 +90,8 @@ def _autograd_logsumexp() -> Callable:
 
     defvjp(logsumexp, lambda ans, z, axis: lambda g:
            agnp.expand_dims(g, axis) * agnp.exp(z - agnp.expand_dims(ans, axis)))
+    defjvp(logsumexp, lambda t, ans, z, axis:
+           agnp.sum(t * agnp.exp(z - agnp.expand_dims(ans, axis)), axis=axis))
     return logsumexp
 
 

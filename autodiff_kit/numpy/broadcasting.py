@@ -39,7 +39,8 @@ def sum_to(x, shape):
     """Sum ``x`` over the axes that broadcasting added or stretched, leaving ``shape``."""
     lead = np.ndim(x) - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return np.sum(x, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    axes = tuple(range(lead)) + stretched
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape) if axes else np.reshape(x, shape)
 
 
 defvjp(broadcast_to, lambda g, ans, x, shape: sum_to(g, shape_of(x)))
