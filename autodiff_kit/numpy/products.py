@@ -15,7 +15,7 @@ import numpy as np
 from autodiff_kit.numpy.arithmetic import multiply
 from autodiff_kit.numpy.broadcasting import broadcast_to, ndim_of, shape_of, sum_to, unbroadcast
 from autodiff_kit.numpy.shaping import expand_dims, reshape, swapaxes, transpose
-from autodiff_kit.tracing import defjvp, defjvp_argnum, defvjp, defvjp_argnum, primitive
+from autodiff_kit.tracing import defjvp, defvjp, primitive, variadic_primitive
 
 matmul = primitive(np.matmul)
 
@@ -82,7 +82,7 @@ def _parse_subscripts(subscripts: str, shapes) -> tuple[list[str], str]:
     return operands, output
 
 
-@primitive
+@variadic_primitive
 def einsum(subscripts, *operands):
     """Einstein summation, as ``np.einsum`` (one pair of operand subscripts per operand).
 
@@ -121,8 +121,8 @@ def _einsum_jvp(argnum, t, ans, subscripts, *operands):
     return einsum(subscripts, *(t if i == argnum - 1 else x for i, x in enumerate(operands)))
 
 
-defvjp_argnum(einsum, _einsum_vjp)
-defjvp_argnum(einsum, _einsum_jvp)
+defvjp(einsum, _einsum_vjp)
+defjvp(einsum, _einsum_jvp)
 
 
 def dot(a, b):
