@@ -185,9 +185,11 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     array([2., 4.])
     """
 
+    value_and_grad_f = value_and_grad(f, argnums)
+
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
-        return value_and_grad(f, argnums)(*args, **kwargs)[1]
+        return value_and_grad_f(*args, **kwargs)[1]
 
     return grad_f
 

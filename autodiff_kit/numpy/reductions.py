@@ -36,8 +36,9 @@ def _count(shape: tuple[int, ...], axis) -> int:
 
 
 def _keep_reduced_axes(y, x, axis):
-    """A reduction's output ``y`` reshaped to broadcast against its input ``x``."""
-    return reshape(y, _kept_shape(shape_of(x), axis))
+    """A reduction's output ``y`` reshaped to broadcast against its input ``x`` (a scalar already does)."""
+    kept = _kept_shape(shape_of(x), axis)
+    return y if shape_of(y) in ((), kept) else reshape(y, kept)
 
 
 @primitive

@@ -26,7 +26,7 @@ defjvp(reshape, lambda t, ans, x, shape: reshape(t, shape))
 @primitive
 def transpose(x, axes=None):
     """``x`` with its axes permuted (reversed when ``axes`` is None)."""
-    return np.transpose(x, axes)
+    return np.asarray(x).transpose(axes)
 
 
 defvjp(transpose, lambda g, ans, x, axes=None:
