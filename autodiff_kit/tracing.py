@@ -118,6 +118,12 @@ class Primitive:
 
     Called with no tracer among its positional arguments, a primitive is just ``impl``;
     otherwise the innermost (highest-level) trace among them handles the call.
+
+    >>> from autodiff_kit import grad
+    >>> cube = primitive(lambda x: x ** 3)
+    >>> defvjp(cube, lambda g, ans, x: g * 3.0 * x ** 2)
+    >>> cube(2.0), float(grad(cube)(2.0))
+    (8.0, 12.0)
     """
 
     def __init__(self, impl: Callable) -> None:
@@ -156,6 +162,12 @@ class VariadicPrimitive(Primitive):
 
     It has one rule of each kind for every argument, which takes the argument's position
     first: ``vjps[0](argnum, g, ans, *args, **kwargs)``.
+
+    >>> from autodiff_kit import grad
+    >>> total = variadic_primitive(lambda *xs: sum(xs))
+    >>> defvjp(total, lambda argnum, g, ans, *xs: g)  # every argument gets the cotangent
+    >>> grad(lambda x: total(x, 2.0 * x, 3.0))(1.0)
+    np.float64(3.0)
     """
 
     def rule(self, rules, argnum: int) -> Callable | None:

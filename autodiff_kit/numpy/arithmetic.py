@@ -20,6 +20,13 @@ def binary(numpy_function, times_d_first, times_d_second):
     elementwise map is diagonal, so one product serves a cotangent $\\bar y$ (the VJP, then
     summed back to the argument's shape) and a tangent $\\dot x$ (the JVP, then stretched to
     the output's shape).
+
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit import grad
+    >>> squares = binary(lambda x, y: x * x + y * y, lambda v, ans, x, y: 2.0 * x * v,
+    ...                  lambda v, ans, x, y: 2.0 * y * v)
+    >>> grad(lambda x: anp.sum(squares(x, np.array([1.0, 2.0]))))(3.0)  # 2x, once per broadcast copy
+    np.float64(12.0)
     """
     prim = primitive(numpy_function)
     defvjp(prim,

@@ -31,7 +31,10 @@ def dtype_of(x) -> np.dtype:
 @primitive
 def broadcast_to(x, shape):
     """Broadcast ``x`` to ``shape`` (a copy, so the result can be written to)."""
-    return np.array(np.broadcast_to(x, shape))
+    x = np.asarray(x)
+    out = np.empty(shape, x.dtype)
+    out[...] = x
+    return out
 
 
 @primitive
