@@ -46,7 +46,7 @@ def _differentiable(x: Any, where: str) -> Any:
             raise TypeError(f"{where} is a {type(x).__name__}; differentiable inputs are float "
                             "arrays, floats, or tuples, lists and dicts of them.")
         x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         raise TypeError(
             f"{where} has dtype {x.dtype}, but derivatives need floating-point inputs: the "
             "derivative with respect to an integer is not defined. Pass a float array "
@@ -61,7 +61,9 @@ def _like_input(derivative: Any, original: Any) -> Any:
         derivative = np.zeros(shape_of(original), dtype_of(original))
     if isinstance(derivative, Tracer):
         return derivative
-    out = np.array(derivative, dtype=dtype_of(original))
+    if type(derivative) is np.ndarray and type(original) is np.ndarray and derivative.dtype == original.dtype:
+        return derivative
+    out = np.asarray(derivative, dtype=dtype_of(original))
     return out if isinstance(original, (np.ndarray, Tracer)) else out[()]
 
 
@@ -191,9 +193,11 @@ def grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     array([2., 4.])
     """
 
+    value_and_grad_f = value_and_grad(f, argnums)
+
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
-        return value_and_grad(f, argnums)(*args, **kwargs)[1]
+        return value_and_grad_f(*args, **kwargs)[1]
 
     return grad_f
 

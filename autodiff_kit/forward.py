@@ -8,17 +8,17 @@ constant factor on $f$ and the memory is that of $f$ itself.
 
 from __future__ import annotations
 
+from autodiff_kit.numpy.methods import ArrayTracer
 from autodiff_kit.tracing import Primitive, Trace, Tracer
 
 
-class TangentTracer(Tracer):
+class TangentTracer(ArrayTracer):
     """A traced value in forward mode: the primal ``value`` and its ``tangent``."""
 
     __slots__ = ("tangent",)
 
     def __init__(self, value, trace, tangent) -> None:
-        self.value = value
-        self.trace = trace
+        Tracer.__init__(self, value, trace)
         self.tangent = tangent
 
 
@@ -26,11 +26,10 @@ class ForwardTrace(Trace):
     """A forward-mode trace: pushes tangents through each primitive as it runs."""
 
     def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> TangentTracer:
-        values, unwrapped, nested = self.unwrap(args)
         if primitive.jvp is None:
             raise TypeError(f"{primitive.__name__} has no forward-mode (JVP) rule.")
+        ans, values, unwrapped = self.apply_inside(primitive, args, kwargs)
         tangents = [None] * len(args)
         for i, tracer in unwrapped:
             tangents[i] = tracer.tangent
-        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
         return TangentTracer(ans, self, primitive.jvp(tangents, ans, *values, **kwargs))

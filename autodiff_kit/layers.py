@@ -19,8 +19,9 @@ Each formula is written once, as a public function ``<layer>_vjp(g, *inputs)`` (
 signature students write in ``03_layer_vjps``), and the same function is attached to the
 primitive with ``defvjp``. It is written with the kit's own primitives, so second
 derivatives (``hessian``, ``jacfwd(grad(f))``) go through the layers too. The engine asks
-for one input's cotangent at a time, so a rule computes the whole tuple and keeps its
-entry: a few extra matrix products in exchange for one definition.
+for one input's cotangent at a time; ``linear_vjp``, whose cotangents are matrix products,
+computes only the one it is asked for (``wanted``), so that no product is spent on a
+cotangent nobody needs (the input batch's, typically).
 
 ``mlp_loss_and_grads`` strings the VJPs together by hand, the backward pass of the
 lecture, with no autodiff at all.
@@ -72,7 +73,7 @@ def _rows(v):
     return anp.reshape(v, (-1, shape_of(v)[-1]))
 
 
-def linear_vjp(g, x, W, b):
+def linear_vjp(g, x, W, b, *, wanted=(0, 1, 2)):
     """The cotangents ``(gx, gW, gb)`` of $y = x W^\\top + b$ for an output cotangent ``g``.
 
     Row $k$ of the output is $y_k = W x_k + b$, so
@@ -81,23 +82,25 @@ def linear_vjp(g, x, W, b):
     \\qquad \\bar b = \\sum_k \\bar y_k:$$
 
     $W$ and $b$ are shared by every example of the batch, so their cotangents add up
-    over it. In rows: ``gx = g @ W``, ``gW = g.T @ x``, ``gb = g.sum(axis=0)``.
+    over it. In rows: ``gx = g @ W``, ``gW = g.T @ x``, ``gb = g.sum(axis=0)``. Only the
+    cotangents of the arguments in ``wanted`` (positions 0, 1, 2) are computed; the others
+    are None.
 
     >>> x, W, b = np.array([[1.0, 2.0]]), np.ones((3, 2)), np.zeros(3)
     >>> gx, gW, gb = linear_vjp(np.array([[1.0, 0.0, -1.0]]), x, W, b)
     >>> gx, gW.tolist(), gb
     (array([[0., 0.]]), [[1.0, 2.0], [0.0, 0.0], [-1.0, -2.0]], array([ 1.,  0., -1.]))
     """
-    gx = anp.matmul(g, W)
-    gW = anp.matmul(anp.transpose(_rows(g)), _rows(x))
-    gb = anp.sum(_rows(g), axis=0)
+    gx = anp.matmul(g, W) if 0 in wanted else None
+    gW = anp.matmul(anp.transpose(_rows(g)), _rows(x)) if 1 in wanted else None
+    gb = anp.sum(_rows(g), axis=0) if 2 in wanted else None
     return gx, gW, gb
 
 
 defvjp(linear,
-       lambda g, ans, x, W, b: linear_vjp(g, x, W, b)[0],
-       lambda g, ans, x, W, b: linear_vjp(g, x, W, b)[1],
-       lambda g, ans, x, W, b: linear_vjp(g, x, W, b)[2])
+       lambda g, ans, x, W, b: linear_vjp(g, x, W, b, wanted=(0,))[0],
+       lambda g, ans, x, W, b: linear_vjp(g, x, W, b, wanted=(1,))[1],
+       lambda g, ans, x, W, b: linear_vjp(g, x, W, b, wanted=(2,))[2])
 # Forward mode, by the product rule: dy = dx W^T + x dW^T + db.
 defjvp(linear,
        lambda t, ans, x, W, b: anp.matmul(t, anp.transpose(W)),

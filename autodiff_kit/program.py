@@ -481,7 +481,7 @@ class _Lister:
         return name
 
     def instruction(self, node: Node) -> Instruction:
-        traced = dict(node.parents)
+        traced = {i: parent for i, parent, _ in node.parents}
         operands, params = [], []
         for i, arg in enumerate(node.args):
             if i in traced:

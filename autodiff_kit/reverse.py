@@ -18,24 +18,26 @@ both uses, and the chain rule adds the contributions of all paths.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error
+from autodiff_kit.numpy.methods import ArrayTracer
+from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error, tracing_now, untraced
 
 
-class Node(Tracer):
+class Node(ArrayTracer):
     """A traced value in reverse mode: its value, and how it was computed.
 
-    ``primitive(*args, **kwargs)`` produced ``value``; ``parents`` pairs each argument
-    position that was traced with the node it came from. ``adjoint`` accumulates
+    ``primitive(*args, **kwargs)`` produced ``value``. ``parents`` has one triple
+    ``(position, node, vjp)`` per argument that was traced: the node it came from, and the
+    rule that turns this node's cotangent into that argument's. ``adjoint`` accumulates
     $\\bar v$ during a backward sweep.
     """
 
     __slots__ = ("adjoint", "args", "kwargs", "parents", "primitive")
 
     def __init__(self, value, trace, primitive=None, args=(), kwargs=None, parents=()):
-        self.value = value
-        self.trace = trace
+        Tracer.__init__(self, value, trace)
         self.primitive = primitive
         self.args = args
         self.kwargs = kwargs
@@ -63,12 +65,13 @@ class ReverseTrace(Trace):
         return tape
 
     def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Node:
-        values, parents, nested = self.unwrap(args)
-        rules = primitive.vjps
-        for i, _ in parents:  # fail here, at the line that used it, if there is no rule
-            if i >= len(rules) or rules[i] is None:
+        ans, values, unwrapped = self.apply_inside(primitive, args, kwargs)
+        parents = []
+        for i, parent in unwrapped:  # fail here, at the line that used it, if there is no rule
+            rule = primitive.rule(primitive.vjps, i)
+            if rule is None:
                 raise not_differentiable_error(primitive, i)
-        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
+            parents.append((i, parent, rule))
         node = Node(ans, self, primitive, values, kwargs, parents)
         self.tape.append(node)
         return node
@@ -87,7 +90,20 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, object]], inputs: li
     the tape, last to first, right after that node's VJP rules ran (``adjoint`` is the
     node's complete adjoint, ``None`` if the outputs do not depend on it).
     ``trace_program`` uses it to note which instructions each step ran.
+
+    When no derivative is being traced around the sweep (no trace open, and no traced value
+    among the tape's values and the seeds), the rules run ``untraced``: on plain arrays, each
+    primitive is just its NumPy function. Otherwise every step of every rule is seen by the
+    outer traces, which is what makes derivatives of derivatives exact.
     """
+    plain = not (tracing_now() or any(isinstance(g, Tracer) for _, g in seeds)
+                 or any(isinstance(node.value, Tracer) for node in tape))
+    with untraced() if plain else contextlib.nullcontext():
+        return _sweep(tape, seeds, inputs, on_visit)
+
+
+def _sweep(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node],
+           on_visit: Callable[[Node | None, object], None] | None) -> list:
     for node, cotangent in seeds:
         node.adjoint = cotangent if node.adjoint is None else node.adjoint + cotangent
     if on_visit is not None:
@@ -96,8 +112,8 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, object]], inputs: li
         g = node.adjoint
         if g is not None:
             node.adjoint = None
-            for argnum, parent in node.parents:
-                contribution = node.primitive.vjps[argnum](g, node.value, *node.args, **node.kwargs)
+            for _, parent, vjp in node.parents:
+                contribution = vjp(g, node.value, *node.args, **node.kwargs)
                 if parent.adjoint is None:
                     parent.adjoint = contribution
                 else:

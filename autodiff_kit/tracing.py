@@ -17,13 +17,17 @@ nested derivatives apart (the classic bug called *perturbation confusion*).
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
-from typing import Protocol
+import types
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 _active_traces: list[Trace] = []
+# True while a backward sweep runs on plain arrays with no trace open: every primitive is then
+# its implementation, so the rules run at NumPy's speed (see ``untraced``).
+_untraced = False
 
 
 class Trace:
@@ -36,27 +40,32 @@ class Trace:
     def __init__(self) -> None:
         self.level = 0
         self.active = False
+        self._was_untraced = False
 
     def __enter__(self) -> Trace:
+        global _untraced
         _active_traces.append(self)
         self.level = len(_active_traces)
         self.active = True
+        self._was_untraced, _untraced = _untraced, False
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        global _untraced
         _active_traces.pop()
         self.active = False
+        _untraced = self._was_untraced
 
     def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Tracer:
         """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
         raise NotImplementedError
 
-    def unwrap(self, args: tuple) -> tuple[list, list[tuple[int, Tracer]], bool]:
-        """Replace this trace's tracers in ``args`` by their values.
+    def apply_inside(self, primitive: Primitive, args: tuple, kwargs: dict) -> tuple[object, list, list]:
+        """Compute ``primitive`` on ``args`` with this trace's tracers replaced by their values.
 
-        Returns the values, the ``(position, tracer)`` pairs that were unwrapped, and
-        whether any tracer (of an outer trace) is left among the values, in which case
-        the primitive must be called again on them rather than computed directly.
+        Returns the output, the argument values, and the ``(position, tracer)`` pairs that were
+        unwrapped. If a tracer of an outer trace is left among the values, the primitive is
+        called again on them, so that the outer trace sees the call; otherwise it is computed.
         """
         values = list(args)
         unwrapped = []
@@ -66,17 +75,20 @@ class Trace:
                 if arg.trace is self:
                     values[i] = value = arg.value
                     unwrapped.append((i, arg))
-                    nested = nested or isinstance(value, Tracer)
+                    if isinstance(value, Tracer):
+                        nested = True
                 else:
                     nested = True
-        return values, unwrapped, nested
+        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
+        return ans, values, unwrapped
 
 
 class Tracer:
     """A value being differentiated: the array ``value`` as seen by ``trace``.
 
-    ``value`` is a NumPy array, or a tracer of an outer trace when derivatives nest. Array
-    attributes, operators and methods are defined in ``autodiff_kit.numpy.methods``.
+    ``value`` is a NumPy array, or a tracer of an outer trace when derivatives nest. The
+    array behaviour (operators, methods) is ``autodiff_kit.numpy.methods.ArrayTracer``'s,
+    the class every trace's tracers derive from.
     """
 
     __slots__ = ("trace", "value")
@@ -84,22 +96,6 @@ class Tracer:
     def __init__(self, value: object, trace: Trace) -> None:
         self.value = value
         self.trace = trace
-
-    shape = property(lambda self: self.value.shape)
-    ndim = property(lambda self: self.value.ndim)
-    size = property(lambda self: self.value.size)
-    dtype = property(lambda self: self.value.dtype)
-
-    def __len__(self) -> int:
-        return len(self.value)
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, level={self.trace.level})"
-
-    __hash__ = object.__hash__
 
 
 def primal_value(x: object) -> object:
@@ -109,54 +105,109 @@ def primal_value(x: object) -> object:
     return x
 
 
-class Primitive(Protocol):
+class Primitive:
     """A NumPy function the kit can differentiate: the unit that traces see.
 
-    A primitive is a plain function (fast to call, and it binds as a method) with these
-    attributes: ``impl``, the NumPy function it runs on plain arrays; ``vjps``, where
-    ``vjps[i](g, ans, *args, **kwargs)`` is the cotangent of positional argument ``i``
-    given the output cotangent ``g`` and the output ``ans``; and ``jvp(tangents, ans,
-    *args, **kwargs)``, the output tangent given one tangent per argument (``None`` for
-    constants). The rules are written with the kit's primitives, so they can be
-    differentiated again; ``defvjp`` and ``defjvp`` attach them beside the definition.
-    """
+    ``impl`` is the NumPy function it runs on plain arrays. ``vjps[i](g, ans, *args,
+    **kwargs)`` is the cotangent $\\bar x_i = \\bar y^\\top \\partial f / \\partial x_i$ of
+    positional argument ``i`` given the output cotangent ``g`` and the output ``ans``
+    (``None`` where there is none); ``jvp(tangents, ans, *args, **kwargs)`` is the output
+    tangent given one tangent per argument (``None`` for constants). The rules are written
+    with the kit's primitives, so they can be differentiated again; ``defvjp`` and
+    ``defjvp`` attach them beside the definition.
 
-    __name__: str
-    impl: Callable
-    vjps: Sequence
-    jvp: Callable | None
-
-    def __call__(self, *args, **kwargs): ...
-
-
-def primitive(impl: Callable) -> Primitive:
-    """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive.
-
-    Called with no tracer among its positional arguments, the primitive is just ``impl``;
+    Called with no tracer among its positional arguments, a primitive is just ``impl``;
     otherwise the innermost (highest-level) trace among them handles the call.
+
+    >>> from autodiff_kit import grad
+    >>> cube = primitive(lambda x: x ** 3)
+    >>> defvjp(cube, lambda g, ans, x: g * 3.0 * x ** 2)
+    >>> cube(2.0), float(grad(cube)(2.0))
+    (8.0, 12.0)
     """
 
-    def prim(*args, **kwargs):
+    def __init__(self, impl: Callable) -> None:
+        functools.update_wrapper(self, impl)
+        self.impl = impl
+        self.vjps: tuple = ()
+        self.jvp: Callable | None = None
+
+    def __call__(self, *args, **kwargs):
+        if _untraced:
+            return self.impl(*args, **kwargs)
         top = None
         for arg in args:
             if isinstance(arg, Tracer) and (top is None or arg.trace.level > top.level):
                 top = arg.trace
         if top is None:
-            return impl(*args, **kwargs)
+            return self.impl(*args, **kwargs)
         if not top.active:
-            raise _escaped_tracer_error(prim)
-        return top.process(prim, args, kwargs)
+            raise escaped_tracer_error(self.__name__)
+        return top.process(self, args, kwargs)
 
-    functools.update_wrapper(prim, impl)
-    prim.impl = impl
-    prim.vjps = ()
-    prim.jvp = None
-    return prim
+    def __get__(self, instance: object, owner: type | None = None):
+        """Bind to a tracer like a function does, so a primitive can serve as a method."""
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.__name__}>"
+
+    def rule(self, rules, argnum: int) -> Callable | None:
+        """The rule for positional argument ``argnum`` among ``rules`` (one per argument)."""
+        return rules[argnum] if argnum < len(rules) else None
 
 
-def _escaped_tracer_error(prim: Primitive) -> RuntimeError:
+class VariadicPrimitive(Primitive):
+    """A primitive of any number of arrays (``concatenate``, ``einsum``).
+
+    It has one rule of each kind for every argument, which takes the argument's position
+    first: ``vjps[0](argnum, g, ans, *args, **kwargs)``.
+
+    >>> from autodiff_kit import grad
+    >>> total = variadic_primitive(lambda *xs: sum(xs))
+    >>> defvjp(total, lambda argnum, g, ans, *xs: g)  # every argument gets the cotangent
+    >>> grad(lambda x: total(x, 2.0 * x, 3.0))(1.0)
+    np.float64(3.0)
+    """
+
+    def rule(self, rules, argnum: int) -> Callable | None:
+        return functools.partial(rules[0], argnum) if rules and rules[0] is not None else None
+
+
+def primitive(impl: Callable) -> Primitive:
+    """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive."""
+    return Primitive(impl)
+
+
+def variadic_primitive(impl: Callable) -> VariadicPrimitive:
+    """Decorator: a primitive of any number of arrays, with one rule for every argument."""
+    return VariadicPrimitive(impl)
+
+
+def tracing_now() -> bool:
+    """Whether some derivative is being traced (a trace is open), so values may be tracers."""
+    return bool(_active_traces)
+
+
+@contextlib.contextmanager
+def untraced() -> Iterator[None]:
+    """Run the block with every primitive calling its implementation directly.
+
+    For a backward sweep on plain arrays while no trace is open: nothing it computes can be
+    differentiated, so the dispatch (looking for tracers among the arguments) is skipped.
+    A trace opened inside the block (a rule that differentiates) switches it off again.
+    """
+    global _untraced
+    was_untraced, _untraced = _untraced, True
+    try:
+        yield
+    finally:
+        _untraced = was_untraced
+
+
+def escaped_tracer_error(name: str) -> RuntimeError:
     return RuntimeError(
-        f"{prim.__name__} received a traced value from a derivative that has already "
+        f"{name} received a traced value from a derivative that has already "
         "finished (a value was kept outside the function being differentiated, for "
         "example in a global variable or a list). Return it from the function instead."
     )
@@ -179,52 +230,27 @@ def not_differentiable_error(prim: Primitive, argnum: int) -> TypeError:
     return TypeError(f"{prim.__name__} is not differentiable with respect to argument {argnum}.")
 
 
-class ArgnumRules:
-    """Rules for a primitive that takes any number of arrays (``concatenate``, ``einsum``).
-
-    ``rule(argnum, g, ans, *args, **kwargs)`` serves every position.
-    """
-
-    def __init__(self, rule: Callable) -> None:
-        self.rule = rule
-
-    def __len__(self) -> int:
-        return 1 << 30
-
-    def __getitem__(self, argnum: int) -> Callable:
-        return lambda g, ans, *args, **kwargs: self.rule(argnum, g, ans, *args, **kwargs)
-
-
 def defvjp(prim: Primitive, *rules: Callable | None) -> None:
-    """Attach one VJP rule per positional argument (``None`` where it is not differentiable)."""
+    """Attach one VJP rule per positional argument (``None`` where it is not differentiable).
+
+    A variadic primitive takes one rule, ``rule(argnum, g, ans, *args, **kwargs)``.
+    """
     prim.vjps = rules
-
-
-def defvjp_argnum(prim: Primitive, rule: Callable) -> None:
-    """Attach one VJP rule ``rule(argnum, g, ans, *args, **kwargs)`` for every argument."""
-    prim.vjps = ArgnumRules(rule)
 
 
 def defjvp(prim: Primitive, *rules: Callable | None) -> None:
     """Attach one JVP rule per positional argument; the output tangent is their sum.
 
     By linearity of the derivative, $\\dot y = \\sum_i \\partial_i f(x)\\,\\dot x_i$: each
-    rule gives one term, and constants (tangent ``None``) contribute nothing.
+    rule gives one term, and constants (tangent ``None``) contribute nothing. A variadic
+    primitive takes one rule, ``rule(argnum, t, ans, *args, **kwargs)``.
     """
-    _attach_summed_jvp(prim, rules)
 
-
-def defjvp_argnum(prim: Primitive, rule: Callable) -> None:
-    """Attach one JVP rule ``rule(argnum, t, ans, *args, **kwargs)`` for every argument."""
-    _attach_summed_jvp(prim, ArgnumRules(rule))
-
-
-def _attach_summed_jvp(prim: Primitive, rules) -> None:
     def jvp(tangents, ans, *args, **kwargs):
         out = None
         for argnum, tangent in enumerate(tangents):
             if tangent is not None:
-                rule = rules[argnum] if argnum < len(rules) else None
+                rule = prim.rule(rules, argnum)
                 if rule is None:
                     raise not_differentiable_error(prim, argnum)
                 term = rule(tangent, ans, *args, **kwargs)
@@ -247,4 +273,3 @@ def defjvp_linear(prim: Primitive) -> None:
         return prim(*filled, **kwargs)
 
     prim.jvp = jvp
-

@@ -34,11 +34,11 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten_into(node: Any, leaves: list) -> TreeDef:
     # Module-level recursion: a nested function calling itself would be a reference
     # cycle (function -> closure cell -> function) that keeps every leaf alive.
+    if isinstance(node, (tuple, list)):
+        return TreeDef(type(node), (), tuple([_flatten_into(child, leaves) for child in node]))
     if isinstance(node, dict):
         keys = tuple(node)
-        return TreeDef(type(node), keys, tuple(_flatten_into(node[k], leaves) for k in keys))
-    if isinstance(node, (tuple, list)):
-        return TreeDef(type(node), (), tuple(_flatten_into(child, leaves) for child in node))
+        return TreeDef(type(node), keys, tuple([_flatten_into(node[k], leaves) for k in keys]))
     leaves.append(node)
     return _LEAF
 
@@ -49,14 +49,17 @@ def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
 
 
 def _build(node: TreeDef, remaining: Iterator) -> Any:
-    if node.kind is None:
+    kind = node.kind
+    if kind is None:
         return next(remaining)
     children = [_build(child, remaining) for child in node.children]
-    if issubclass(node.kind, dict):
-        return node.kind(zip(node.keys, children, strict=True))
-    if hasattr(node.kind, "_fields"):  # a namedtuple
-        return node.kind(*children)
-    return node.kind(children)
+    if kind is tuple or kind is list:
+        return kind(children)
+    if issubclass(kind, dict):
+        return kind(zip(node.keys, children, strict=True))
+    if hasattr(kind, "_fields"):  # a namedtuple
+        return kind(*children)
+    return kind(children)
 
 
 def tree_map(fn: Callable, tree: Any, *others: Any) -> Any:

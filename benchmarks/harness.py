@@ -6,14 +6,16 @@ gradient (``check_gradients_agree``): a fast wrong answer is not a result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from benchmarks.libraries import KIT, tree_leaves
-from benchmarks.timing import Timing, best_of
+from benchmarks.libraries import tree_leaves
+from benchmarks.timing import Timing, median_of_rounds
+
+K = TypeVar("K")
 
 # Gradients of the same function in float64 by different libraries differ by rounding only
 # (different BLAS, different order of summation); a wrong rule differs by far more.
@@ -25,25 +27,28 @@ class Settings:
     """How a run measures: ``quick`` also shrinks the problems, which then have no targets."""
 
     quick: bool
+    rounds: int
     repeats: int
     min_time: float
     warmup: int
 
-    def measure(self, fn: Callable[[], object]) -> Timing:
-        """The best-of-``repeats`` time of ``fn()`` (see ``benchmarks.timing.best_of``)."""
-        return best_of(fn, repeats=self.repeats, min_time=self.min_time, warmup=self.warmup)
+    def measure(self, calls: Mapping[K, Callable[[], object]]) -> dict[K, Timing]:
+        """The median over ``rounds`` interleaved rounds of each call's best-of-``repeats`` time
+        (see ``benchmarks.timing.median_of_rounds``)."""
+        return median_of_rounds(calls, rounds=self.rounds, repeats=self.repeats,
+                                min_time=self.min_time, warmup=self.warmup)
 
 
-FULL = Settings(quick=False, repeats=7, min_time=0.2, warmup=2)
-QUICK = Settings(quick=True, repeats=2, min_time=0.0, warmup=1)
+FULL = Settings(quick=False, rounds=3, repeats=7, min_time=0.1, warmup=2)
+QUICK = Settings(quick=True, rounds=1, repeats=2, min_time=0.0, warmup=1)
 
 
 @dataclass(frozen=True)
 class Row:
     """One line of the table: one library on one benchmark case.
 
-    ``target`` and ``passed`` are set for the kit where the benchmark has a target (never
-    in a quick run); ``reference`` is the number the issue gives for the other libraries.
+    ``target`` and ``passed`` are set for the kit where the benchmark has targets (never in
+    a quick run); ``passed`` is None if a target could not be judged (a library missing).
     """
 
     benchmark: str
@@ -53,33 +58,34 @@ class Row:
     timing: str
     target: str = ""
     passed: bool | None = None
-    reference: str = ""
 
 
 @dataclass(frozen=True)
-class Target:
-    """What the kit must achieve on a measurement: below ``limit`` (``strict``) or at most it."""
+class Limit:
+    """A target of the kit: the number called ``what`` is at most ``limit``."""
 
+    what: str
     limit: float
-    unit: str
-    strict: bool = False
 
     def __str__(self) -> str:
-        return f"{'<' if self.strict else '≤'} {self.limit:g}{self.unit}"
-
-    def met_by(self, value: float) -> bool:
-        return value < self.limit if self.strict else value <= self.limit
+        return f"{self.what} ≤ {self.limit:g}"
 
 
-def make_row(benchmark: str, case: str, library: str, measurement: str, timing: str, *,
-             value: float, target: Target | None, reference: float | None) -> Row:
-    """A row, judging ``value`` against ``target`` for the kit and showing ``reference``
-    (the issue's number, in the target's unit) for the other libraries."""
-    judged = target is not None and library == KIT
-    return Row(benchmark, case, library, measurement, timing,
-               target=str(target) if judged else "",
-               passed=target.met_by(value) if judged else None,
-               reference=f"{reference:g}{target.unit}" if reference is not None and target else "")
+def judge(limits: Sequence[tuple[Limit, float | None]]) -> tuple[str, bool | None]:
+    """The target cell and the verdict for the kit's measured ``(limit, value)`` pairs.
+
+    A value of None (measured against a library that is not installed) cannot be judged,
+    and then neither can the row.
+    """
+    text = "; ".join(str(limit) for limit, _ in limits)
+    if any(value is None for _, value in limits):
+        return text, None
+    return text, all(value <= limit.limit for limit, value in limits)
+
+
+def ratio_to(seconds: float, others: Mapping[str, float], library: str) -> float | None:
+    """``seconds`` as a multiple of ``library``'s time in ``others`` (None if it was not measured)."""
+    return seconds / others[library] if library in others else None
 
 
 class GradientMismatch(AssertionError):

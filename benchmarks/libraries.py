@@ -28,7 +28,10 @@ class Library:
     """One library as the benchmarks see it.
 
     ``grad(f)`` returns a function ``(x, *rest) -> gradient of the scalar f with respect to
-    x``, where ``x`` may be an array or lists and tuples of arrays. ``asarray`` turns a
+    x``, where ``x`` may be an array or lists and tuples of arrays; ``hvp(f)`` returns
+    ``(x, v, *rest) -> H v``, the Hessian of ``f`` in ``x`` times a direction ``v`` shaped like
+    ``x``, by forward mode over reverse mode (None where the library has no forward mode that
+    nests over its gradient). ``asarray`` turns a
     NumPy array into this library's array (sharing the data, same dtype); ``to_numpy`` does
     the reverse, for comparing results.
     """
@@ -39,6 +42,7 @@ class Library:
     grad: Callable[[Callable], Callable]
     asarray: Callable[[np.ndarray], Any]
     to_numpy: Callable[[Any], np.ndarray]
+    hvp: Callable[[Callable], Callable] | None = None
     threads: str = ""
 
     def convert(self, tree: Any) -> Any:
@@ -68,19 +72,23 @@ def _kit() -> Library:
     import autodiff_kit
     import autodiff_kit.numpy as anp
 
+    def hvp(f: Callable) -> Callable:
+        return lambda x, v, *rest: autodiff_kit.jvp(lambda p: autodiff_kit.grad(f)(p, *rest), (x,), (v,))[1]
+
     return Library(KIT, importlib.metadata.version("autodiff-kit"), anp, autodiff_kit.grad,
-                   np.asarray, np.asarray)
+                   np.asarray, np.asarray, hvp=hvp)
 
 
 def _autograd_logsumexp() -> Callable:
-    """``log Σ exp(z)`` along ``axis`` as one autograd primitive, with VJP ``g · softmax(z)``.
+    """``log Σ exp(z)`` along ``axis`` as one autograd primitive, with VJP ``g · softmax(z)`` and JVP
+    ``Σ t · softmax(z)``.
 
     autograd ships this primitive as ``autograd.scipy.special.logsumexp``, which needs
     SciPy; this is the same primitive and rule on NumPy alone, so that autograd, like the
     kit and PyTorch, records the softmax cross-entropy's logsumexp as one node.
     """
     import autograd.numpy as agnp
-    from autograd.extend import defvjp, primitive
+    from autograd.extend import defjvp, defvjp, primitive
 
     @primitive
     def logsumexp(z, axis):
@@ -89,17 +97,23 @@ def _autograd_logsumexp() -> Callable:
 
     defvjp(logsumexp, lambda ans, z, axis: lambda g:
            agnp.expand_dims(g, axis) * agnp.exp(z - agnp.expand_dims(ans, axis)))
+    defjvp(logsumexp, lambda t, ans, z, axis:
+           agnp.sum(t * agnp.exp(z - agnp.expand_dims(ans, axis)), axis=axis))
     return logsumexp
 
 
 def _autograd() -> Library:
     import autograd
     import autograd.numpy as agnp
+    from autograd.differential_operators import make_jvp
 
     ops = SimpleNamespace(sin=agnp.sin, tanh=agnp.tanh, sum=agnp.sum, mean=agnp.mean,
                           arange=agnp.arange, logsumexp=_autograd_logsumexp())
+    def hvp(f: Callable) -> Callable:
+        return lambda x, v, *rest: make_jvp(lambda p: autograd.grad(f)(p, *rest))(x)(v)[1]
+
     return Library("autograd", importlib.metadata.version("autograd"), ops, autograd.grad,
-                   np.asarray, np.asarray)
+                   np.asarray, np.asarray, hvp=hvp)
 
 
 def _torch() -> Library:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodiff_kit.chain import accumulate, forward_tree, optimal_order, reverse_tree, tree_flops
-from benchmarks.harness import Row, Settings, check_gradients_agree, make_row
+from benchmarks.harness import Row, Settings, check_gradients_agree
 from benchmarks.libraries import KIT, Library
 from benchmarks.timing import format_seconds
 
@@ -107,15 +107,15 @@ def run(libraries: list[Library], settings: Settings) -> list[Row]:
         calls = {order: functools.partial(accumulate, jacobians, tree) for order, tree in trees.items()}
         _check_orders(case, libraries, jacobians, {order: call() for order, call in calls.items()})
 
-        timings = {order: settings.measure(call) for order, call in calls.items()}
+        timings = settings.measure(calls)
         for order, tree in trees.items():
             flops, seconds = tree_flops(case.dims, tree), timings[order].seconds
             label = f"optimal {tree}" if order == "optimal" else order
-            rows.append(make_row(
+            rows.append(Row(
                 NAME, f"{case}, {label}", KIT,
                 f"flops {flops / best_flops:.2f}×, time {seconds / timings['optimal'].seconds:.2f}× "
                 f"({_count(flops)} mults, {format_seconds(seconds)})",
-                timings[order].describe(), value=seconds, target=None, reference=None))
+                timings[order].describe()))
     for lib in libraries:
         if lib.name != KIT:
             rows.append(Row(NAME, "every chain", lib.name,

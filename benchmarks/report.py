@@ -23,8 +23,7 @@ try:
 except ImportError:  # rich is optional: plain text then
     Console = Table = Text = None
 
-COLUMNS = ("benchmark", "case", "library", "measurement", "kit target", "result",
-           "issue's reference", "timing")
+COLUMNS = ("benchmark", "case", "library", "measurement", "kit target", "result", "timing")
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -67,8 +66,9 @@ def machine_lines(libraries: Sequence[Library], settings: Settings) -> list[str]
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = ", ".join(f"{lib.name} {lib.version}" + (f" ({lib.threads})" if lib.threads else "")
                          for lib in libraries)
-    method = (f"wall time (time.perf_counter), best of {settings.repeats} batches after "
-              f"{settings.warmup} warm-up call(s); batches last ≥ {settings.min_time:g} s")
+    method = (f"wall time (time.perf_counter), the median of {settings.rounds} interleaved round(s), each "
+              f"the best of {settings.repeats} batches after {settings.warmup} warm-up call(s); "
+              f"batches last ≥ {settings.min_time:g} s")
     lines = [
         f"Machine: {_cpu_model()}, {os.cpu_count()} CPUs ({usable} usable), "
         f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
@@ -83,12 +83,13 @@ def machine_lines(libraries: Sequence[Library], settings: Settings) -> list[str]
 
 
 def _result(row: Row) -> str:
-    return {True: "PASS", False: "FAIL", None: ""}[row.passed]
+    if row.passed is None:
+        return "n/a" if row.target else ""
+    return "PASS" if row.passed else "FAIL"
 
 
 def _cells(row: Row) -> list[str]:
-    return [row.benchmark, row.case, row.library, row.measurement, row.target, _result(row),
-            row.reference, row.timing]
+    return [row.benchmark, row.case, row.library, row.measurement, row.target, _result(row), row.timing]
 
 
 def _plain_table(rows: Sequence[Row]) -> str:

@@ -74,7 +74,8 @@ def measure(case: str, n: int, settings) -> list[tuple[str, ...]]:
         f"jacrev, sparsity ({chi} VJPs)": jacrev(f, sparsity=pattern),
     }
     check_gradients_agree(f"{case}, n = {n}", {name: way(x) for name, way in ways.items()})
-    seconds = {name: settings.measure(lambda way=way: way(x)).seconds for name, way in ways.items()}
+    timings = settings.measure({name: (lambda way=way: way(x)) for name, way in ways.items()})
+    seconds = {name: timing.seconds for name, timing in timings.items()}
     dense = seconds[next(iter(ways))]
     rows = [(case, str(n), name, format_seconds(s), f"{dense / s:.1f}×") for name, s in seconds.items()]
     rows.append((case, str(n), "colouring the columns, once", format_seconds(colouring), ""))

@@ -4,6 +4,12 @@ Why the best and not the mean: on a shared machine, noise (other processes, freq
 changes, a garbage collection landing in one repeat) only ever adds time, so the fastest
 repeat is the closest estimate of what the code itself costs.
 
+Why a median of interleaved rounds: on a machine shared with other work, the load changes
+over seconds, and one library timed during a busy spell would look slower than it is.
+``median_of_rounds`` times every compared call once per round, round after round, and
+keeps each call's median best: the libraries meet the same spells, and one outlier round
+moves nothing.
+
 Why batches: a call much shorter than the clock's resolution and the loop around it is
 timed ``number`` times in a row, with ``number`` chosen so that one batch lasts at least
 ``min_time`` seconds; the result is the batch time divided by ``number``.
@@ -22,23 +28,29 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call (best batch / ``number``), and how it was measured."""
+    """Seconds per call (best batch / ``number``, the median over ``rounds``), and how it was measured."""
 
     seconds: float
     repeats: int
     number: int
+    rounds: int = 1
 
     def describe(self) -> str:
-        """How the time was measured, e.g. ``best of 7 × 20 calls``."""
+        """How the time was measured, e.g. ``median of 3 rounds, best of 7 × 20 calls``."""
         calls = "call" if self.number == 1 else "calls"
-        return f"best of {self.repeats} × {self.number} {calls}"
+        best = f"best of {self.repeats} × {self.number} {calls}"
+        return best if self.rounds == 1 else f"median of {self.rounds} rounds, {best}"
 
 
 def _time_batch(fn: Callable[[], object], number: int) -> float:
@@ -63,6 +75,22 @@ def best_of(fn: Callable[[], object], *, repeats: int, min_time: float, warmup: 
         number = max(1, math.ceil(min_time / one_call)) if one_call > 0 else 1
         best = min(_time_batch(fn, number) for _ in range(repeats))
     return Timing(best / number, repeats, number)
+
+
+def median_of_rounds(calls: Mapping[K, Callable[[], object]], *, rounds: int, repeats: int,
+                     min_time: float, warmup: int) -> dict[K, Timing]:
+    """Time each of ``calls`` with ``best_of`` once per round, interleaved; the median per call.
+
+    Each round sizes its own batches; the ``Timing`` reports the first round's batch size.
+    """
+    if rounds < 1:
+        raise ValueError("median_of_rounds needs rounds >= 1.")
+    per_round: dict[K, list[Timing]] = {key: [] for key in calls}
+    for _ in range(rounds):
+        for key, fn in calls.items():
+            per_round[key].append(best_of(fn, repeats=repeats, min_time=min_time, warmup=warmup))
+    return {key: Timing(statistics.median(t.seconds for t in timings), repeats, timings[0].number, rounds)
+            for key, timings in per_round.items()}
 
 
 @contextlib.contextmanager

@@ -136,32 +136,32 @@ def tripwire_code(free_variables: int, message: str):
 
 
 class _Refused:
-    """In place of a primitive's rules: every rule, for any argument, raises ``message``."""
+    """In place of a primitive's rule: calling it raises ``message``."""
 
     def __init__(self, message: str) -> None:
         self.message = message
-
-    def __len__(self) -> int:
-        return 1
-
-    def __getitem__(self, argnum: int):
-        return self
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(self.message)
 
 
 def _disable_rules(message: str) -> Callable[[], None]:
-    """Replace the VJP and JVP rules of every primitive of the kit; return what undoes it."""
+    """Replace the VJP and JVP rules of every primitive of the kit; return what undoes it.
+
+    Each VJP rule (one per differentiable argument, ``None`` kept where there is none) and
+    the JVP become a ``_Refused``, so that the engine, or a direct call, raises ``message``.
+    """
     import autodiff_kit.numpy as anp
     from autodiff_kit import examples, layers
+    from autodiff_kit.tracing import Primitive
 
     primitives = {id(p): p for module in (anp, layers, examples) for p in vars(module).values()
-                  if callable(p) and hasattr(p, "vjps") and hasattr(p, "jvp")}
+                  if isinstance(p, Primitive)}
     saved = [(p, p.vjps, p.jvp) for p in primitives.values()]
     refused = _Refused(message)
-    for p, _, _ in saved:
-        p.vjps, p.jvp = refused, refused
+    for p, vjps, _ in saved:
+        p.vjps = tuple(None if rule is None else refused for rule in vjps)
+        p.jvp = refused
 
     def undo() -> None:
         for p, vjps, jvp in saved:

@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from autodiff_kit.chain import chain_flops, optimal_order
 from benchmarks import orderings, run
-from benchmarks.harness import QUICK, GradientMismatch, check_gradients_agree
+from benchmarks.harness import QUICK, GradientMismatch, Limit, check_gradients_agree, judge
 from benchmarks.libraries import KIT, load_libraries, tree_map
+from benchmarks.timing import median_of_rounds
 
 INSTALLED = [KIT] + [name for name in ("autograd", "torch") if importlib.util.find_spec(name)]
 
@@ -58,14 +60,16 @@ def test_a_missing_library_is_skipped_with_a_note(capsys, monkeypatch):
 
 
 def _wrong_by(factor: float):
-    """The kit, under another name, with every gradient scaled by ``factor``."""
+    """The kit, under another name, with every gradient and Hessian-vector product scaled by ``factor``."""
     kit = load_libraries()[0][0]
 
-    def grad(f):
-        right = kit.grad(f)
-        return lambda *args: tree_map(lambda g: g * factor, right(*args))
+    def scaled(transform):
+        def wrong_transform(f):
+            right = transform(f)
+            return lambda *args: tree_map(lambda g: g * factor, right(*args))
+        return wrong_transform
 
-    return dataclasses.replace(kit, name="wrong kit", grad=grad)
+    return dataclasses.replace(kit, name="wrong kit", grad=scaled(kit.grad), hvp=scaled(kit.hvp))
 
 
 @pytest.mark.parametrize("name", list(run.BENCHMARKS))
@@ -131,3 +135,26 @@ def test_the_sparse_jacobian_benchmark_refuses_to_time_a_wrong_pattern(monkeypat
     monkeypatch.setitem(sparse_jacobians.CASES, "tridiagonal", (sparse_jacobians.diffusion, 0))  # diagonal
     with pytest.raises(GradientMismatch, match="tridiagonal, n = 20: the gradients of jacfwd, sparsity"):
         sparse_jacobians.measure("tridiagonal", 20, QUICK)
+
+
+def test_rounds_are_interleaved_and_their_median_is_reported():
+    # a's calls: per round, one to size the batch (instant), then the batch of one call.
+    order, durations = [], iter([0.0, 0.001, 0.0, 0.009, 0.0, 0.003])
+
+    def call(name):
+        def timed():
+            order.append(name)
+            time.sleep(next(durations, 0.0) if name == "a" else 0.0)
+        return timed
+
+    timings = median_of_rounds({"a": call("a"), "b": call("b")}, rounds=3, repeats=1, min_time=0.0, warmup=0)
+    assert order == ["a", "a", "b", "b"] * 3  # sizing call, then one batch; a, then b, each round
+    assert 0.003 <= timings["a"].seconds < 0.0045 and timings["a"].rounds == 3  # not the best, nor the mean
+    assert timings["a"].describe() == "median of 3 rounds, best of 1 × 1 call"
+
+
+def test_a_target_against_a_missing_library_is_not_judged():
+    assert judge([(Limit("grad/f", 4.0), 3.9), (Limit("grad / torch's", 0.8), 0.7)]) == (
+        "grad/f ≤ 4; grad / torch's ≤ 0.8", True)
+    assert judge([(Limit("grad/f", 4.0), 4.1)])[1] is False
+    assert judge([(Limit("grad/f", 4.0), 3.0), (Limit("grad / torch's", 0.8), None)])[1] is None

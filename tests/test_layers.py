@@ -48,6 +48,7 @@ from autodiff_kit.layers import (
     tanh,
     tanh_vjp,
 )
+from autodiff_kit.reverse import ReverseTrace
 from autodiff_kit.testing import check_grads, numerical_grad, numerical_jacobian
 
 autograd = pytest.importorskip("autograd")
@@ -721,3 +722,17 @@ def test_two_moons_noise_has_the_requested_scale():
     noisy, same_labels = two_moons(4000, noise=0.3, rng=9)
     np.testing.assert_array_equal(labels, same_labels)  # same angles and order: only the noise differs
     np.testing.assert_allclose((noisy - clean).std(), 0.3, rtol=0.05)
+
+
+@pytest.mark.parametrize("argnum", [0, 1, 2])
+def test_linear_rule_computes_only_the_cotangent_asked_for(argnum):
+    """One product for gx or gW, none for gb: no work for the other arguments' cotangents."""
+    rng = np.random.default_rng(7)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    g = rng.standard_normal((4, 2))
+    with ReverseTrace() as trace:
+        traced = [trace.new_input(value) for value in (g, x, W, b)]
+        cotangent = linear.vjps[argnum](traced[0], None, *traced[1:])
+    products = [node for node in trace.take_tape() if node.primitive is anp.matmul]
+    assert len(products) == (0 if argnum == 2 else 1)
+    np.testing.assert_allclose(cotangent.value, linear_vjp(g, x, W, b)[argnum])

@@ -253,7 +253,8 @@ def test_settings_are_listed_in_brackets_and_defaults_left_out():
     program = trace_program(lambda x: anp.sum(anp.mean(x, axis=0)), np.ones((2, 3)))
     lines = listing_lines(program)
     assert "v1:f64[3] = mean[axis=0] x" in lines and "v2:f64[] = sum v1" in lines
-    assert "t1:f64[1] = reshape[shape=(1,)] g_v2" in lines
+    assert "g_v1:f64[3] = broadcast_to[shape=(3,)] g_v2" in lines
+    assert "t1:f64[1,3] = reshape[shape=(1, 3)] g_v1" in lines
     assert all(isinstance(line, (Instruction, Alias)) for step in program.steps for line in step.lines)
 
 

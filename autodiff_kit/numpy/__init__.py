@@ -11,7 +11,6 @@ records or propagates derivatives). Constants and array constructors are NumPy's
 
 import numpy as _np
 
-from autodiff_kit.numpy import methods as _methods
 from autodiff_kit.numpy.arithmetic import (
     abs,
     absolute,

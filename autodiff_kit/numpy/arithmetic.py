@@ -11,37 +11,38 @@ import numpy as np
 from autodiff_kit.numpy.broadcasting import broadcast_like, shape_of, unbroadcast
 from autodiff_kit.tracing import defjvp, defvjp, nondifferentiable, primitive
 
-add = primitive(np.add)
-defvjp(add,
-       lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(g, shape_of(y)))
-defjvp(add,
-       lambda t, ans, x, y: broadcast_like(t, ans),
-       lambda t, ans, x, y: broadcast_like(t, ans))
 
-subtract = primitive(np.subtract)
-defvjp(subtract,
-       lambda g, ans, x, y: unbroadcast(g, shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(negative(g), shape_of(y)))
-defjvp(subtract,
-       lambda t, ans, x, y: broadcast_like(t, ans),
-       lambda t, ans, x, y: broadcast_like(negative(t), ans))
+def binary(numpy_function, times_d_first, times_d_second):
+    """A broadcasting primitive ``f(x, y)`` from its two partial derivatives.
 
-multiply = primitive(np.multiply)
-defvjp(multiply,
-       lambda g, ans, x, y: unbroadcast(multiply(g, y), shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(multiply(x, g), shape_of(y)))
-defjvp(multiply,
-       lambda t, ans, x, y: broadcast_like(multiply(t, y), ans),
-       lambda t, ans, x, y: broadcast_like(multiply(x, t), ans))
+    ``times_d_first(v, ans, x, y)`` is $v \\, \\partial f / \\partial x$, elementwise, written
+    with the kit's primitives, and ``times_d_second`` the same for ``y``. The Jacobian of an
+    elementwise map is diagonal, so one product serves a cotangent $\\bar y$ (the VJP, then
+    summed back to the argument's shape) and a tangent $\\dot x$ (the JVP, then stretched to
+    the output's shape).
 
-divide = primitive(np.divide)
-defvjp(divide,
-       lambda g, ans, x, y: unbroadcast(divide(g, y), shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(negative(multiply(g, divide(ans, y))), shape_of(y)))
-defjvp(divide,
-       lambda t, ans, x, y: broadcast_like(divide(t, y), ans),
-       lambda t, ans, x, y: broadcast_like(negative(multiply(t, divide(ans, y))), ans))
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit import grad
+    >>> squares = binary(lambda x, y: x * x + y * y, lambda v, ans, x, y: 2.0 * x * v,
+    ...                  lambda v, ans, x, y: 2.0 * y * v)
+    >>> grad(lambda x: anp.sum(squares(x, np.array([1.0, 2.0]))))(3.0)  # 2x, once per broadcast copy
+    np.float64(12.0)
+    """
+    prim = primitive(numpy_function)
+    defvjp(prim,
+           lambda g, ans, x, y: unbroadcast(times_d_first(g, ans, x, y), shape_of(x)),
+           lambda g, ans, x, y: unbroadcast(times_d_second(g, ans, x, y), shape_of(y)))
+    defjvp(prim,
+           lambda t, ans, x, y: broadcast_like(times_d_first(t, ans, x, y), ans),
+           lambda t, ans, x, y: broadcast_like(times_d_second(t, ans, x, y), ans))
+    return prim
+
+
+add = binary(np.add, lambda v, ans, x, y: v, lambda v, ans, x, y: v)
+subtract = binary(np.subtract, lambda v, ans, x, y: v, lambda v, ans, x, y: negative(v))
+multiply = binary(np.multiply, lambda v, ans, x, y: multiply(v, y), lambda v, ans, x, y: multiply(x, v))
+divide = binary(np.divide, lambda v, ans, x, y: divide(v, y),
+                lambda v, ans, x, y: negative(multiply(v, divide(ans, y))))
 true_divide = divide
 
 negative = primitive(np.negative)
@@ -90,21 +91,10 @@ def _share_of_first(x, y):
     return np.where(equal(x, y), 0.5, greater(x, y).astype(float))
 
 
-maximum = primitive(np.maximum)
-defvjp(maximum,
-       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(x, y)), shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(y, x)), shape_of(y)))
-defjvp(maximum,
-       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(x, y)), ans),
-       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(y, x)), ans))
-
-minimum = primitive(np.minimum)
-defvjp(minimum,
-       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(y, x)), shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(multiply(g, _share_of_first(x, y)), shape_of(y)))
-defjvp(minimum,
-       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(y, x)), ans),
-       lambda t, ans, x, y: broadcast_like(multiply(t, _share_of_first(x, y)), ans))
+maximum = binary(np.maximum, lambda v, ans, x, y: multiply(v, _share_of_first(x, y)),
+                 lambda v, ans, x, y: multiply(v, _share_of_first(y, x)))
+minimum = binary(np.minimum, lambda v, ans, x, y: multiply(v, _share_of_first(y, x)),
+                 lambda v, ans, x, y: multiply(v, _share_of_first(x, y)))
 
 
 @primitive

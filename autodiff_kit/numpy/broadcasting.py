@@ -31,7 +31,10 @@ def dtype_of(x) -> np.dtype:
 @primitive
 def broadcast_to(x, shape):
     """Broadcast ``x`` to ``shape`` (a copy, so the result can be written to)."""
-    return np.array(np.broadcast_to(x, shape))
+    x = np.asarray(x)
+    out = np.empty(shape, x.dtype)
+    out[...] = x
+    return out
 
 
 @primitive
@@ -39,7 +42,8 @@ def sum_to(x, shape):
     """Sum ``x`` over the axes that broadcasting added or stretched, leaving ``shape``."""
     lead = np.ndim(x) - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return np.sum(x, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    axes = tuple(range(lead)) + stretched
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape) if axes else np.reshape(x, shape)
 
 
 defvjp(broadcast_to, lambda g, ans, x, shape: sum_to(g, shape_of(x)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff_kit.numpy.arithmetic import (
+    binary,
     divide,
     equal,
     multiply,
@@ -15,7 +16,6 @@ from autodiff_kit.numpy.arithmetic import (
     subtract,
     where,
 )
-from autodiff_kit.numpy.broadcasting import broadcast_like, shape_of, unbroadcast
 from autodiff_kit.tracing import defjvp, defvjp, primitive
 
 
@@ -47,23 +47,14 @@ cosh = _elementwise(np.cosh, lambda ans, x: sinh(x))
 tanh = _elementwise(np.tanh, lambda ans, x: 1.0 - square(ans))
 
 
-@primitive
-def power(x, y):
-    """``x ** y`` elementwise. The derivative in ``y`` uses $\\log x$, taken as 0 where $x = 0$."""
-    return np.power(x, y)
-
-
 def _d_power_d_base(ans, x, y):
     return multiply(y, power(x, subtract(y, 1)))
 
 
 def _d_power_d_exponent(ans, x, y):
+    """$x^y \\log x$, with $\\log x$ taken as 0 where $x = 0$."""
     return multiply(ans, log(where(equal(x, 0), 1.0, x)))
 
 
-defvjp(power,
-       lambda g, ans, x, y: unbroadcast(multiply(g, _d_power_d_base(ans, x, y)), shape_of(x)),
-       lambda g, ans, x, y: unbroadcast(multiply(g, _d_power_d_exponent(ans, x, y)), shape_of(y)))
-defjvp(power,
-       lambda t, ans, x, y: broadcast_like(multiply(t, _d_power_d_base(ans, x, y)), ans),
-       lambda t, ans, x, y: broadcast_like(multiply(t, _d_power_d_exponent(ans, x, y)), ans))
+power = binary(np.power, lambda v, ans, x, y: multiply(v, _d_power_d_base(ans, x, y)),
+               lambda v, ans, x, y: multiply(v, _d_power_d_exponent(ans, x, y)))

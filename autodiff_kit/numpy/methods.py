@@ -1,5 +1,8 @@
 """Traced values behave like arrays: operators, methods, and errors that say what to do.
 
+``ArrayTracer`` is the tracer every trace's values derive from (``reverse.Node``,
+``forward.TangentTracer``). Its operators and methods are the kit's primitives, in one table.
+
 NumPy's own functions cannot see inside a tracer, so calling one on a traced value
 (``np.sin(x)`` inside ``f``) would silently drop the derivative. The tracer therefore
 refuses NumPy's protocols with a message that names the ``autodiff_kit.numpy`` function
@@ -14,7 +17,7 @@ import numpy as np
 from autodiff_kit.numpy import arithmetic as ar
 from autodiff_kit.numpy import products, reductions, shaping
 from autodiff_kit.numpy.elementwise import power
-from autodiff_kit.tracing import Tracer
+from autodiff_kit.tracing import Tracer, escaped_tracer_error
 
 _OPERATOR_UFUNCS = {
     np.add: ar.add, np.subtract: ar.subtract, np.multiply: ar.multiply,
@@ -40,6 +43,8 @@ def _plain_numpy_error(name: str) -> TypeError:
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if not self.trace.active:  # a stale tracer reached NumPy (a rule kept it): say so, once
+        raise escaped_tracer_error(f"np.{ufunc.__name__}")
     if method == "__call__" and not kwargs and ufunc in _OPERATOR_UFUNCS:
         return _OPERATOR_UFUNCS[ufunc](*inputs)
     raise _plain_numpy_error(ufunc.__name__)
@@ -95,28 +100,45 @@ def _swap(f):
     return lambda self, other: f(other, self)
 
 
-_METHODS = {
-    "__add__": ar.add, "__radd__": _swap(ar.add),
-    "__sub__": ar.subtract, "__rsub__": _swap(ar.subtract),
-    "__mul__": ar.multiply, "__rmul__": _swap(ar.multiply),
-    "__truediv__": ar.divide, "__rtruediv__": _swap(ar.divide),
-    "__pow__": power, "__rpow__": _swap(power),
-    "__matmul__": products.matmul, "__rmatmul__": _swap(products.matmul),
-    "__neg__": ar.negative, "__pos__": lambda self: self, "__abs__": ar.absolute,
-    "__eq__": ar.equal, "__ne__": ar.not_equal, "__lt__": ar.less, "__le__": ar.less_equal,
-    "__gt__": ar.greater, "__ge__": ar.greater_equal,
-    "__getitem__": _getitem, "__setitem__": _setitem, "__iter__": _iterate,
-    "__array_ufunc__": _array_ufunc, "__array_function__": _array_function,
-    "__array__": _to_plain_array, "__float__": _to_plain_array, "__int__": _to_plain_array,
-    "__index__": _to_plain_array, "__complex__": _to_plain_array,
-    "T": property(lambda self: shaping.transpose(self)),
-    "sum": reductions.sum, "mean": reductions.mean, "max": reductions.max,
-    "min": reductions.min, "var": reductions.var, "std": reductions.std,
-    "reshape": _reshape, "transpose": _transpose, "ravel": shaping.ravel,
-    "flatten": shaping.ravel, "squeeze": shaping.squeeze, "dot": products.dot,
-    "clip": ar.clip, "astype": _astype, "copy": lambda self: self,
-    "swapaxes": shaping.swapaxes,
-}
+class ArrayTracer(Tracer):
+    """A tracer that looks and acts like the NumPy array ``value`` it stands for."""
 
-for _name, _method in _METHODS.items():
-    setattr(Tracer, _name, _method)
+    __slots__ = ()
+
+    shape = property(lambda self: self.value.shape)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+    dtype = property(lambda self: self.value.dtype)
+    T = property(lambda self: shaping.transpose(self))
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, level={self.trace.level})"
+
+    __hash__ = object.__hash__
+
+    # Operators and methods: the kit's primitives (a primitive binds as a method, like a function).
+    __add__, __radd__ = ar.add, _swap(ar.add)
+    __sub__, __rsub__ = ar.subtract, _swap(ar.subtract)
+    __mul__, __rmul__ = ar.multiply, _swap(ar.multiply)
+    __truediv__, __rtruediv__ = ar.divide, _swap(ar.divide)
+    __pow__, __rpow__ = power, _swap(power)
+    __matmul__, __rmatmul__ = products.matmul, _swap(products.matmul)
+    __neg__, __pos__, __abs__ = ar.negative, (lambda self: self), ar.absolute
+    __eq__, __ne__ = ar.equal, ar.not_equal
+    __lt__, __le__, __gt__, __ge__ = ar.less, ar.less_equal, ar.greater, ar.greater_equal
+    __getitem__, __setitem__, __iter__ = _getitem, _setitem, _iterate
+    sum, mean, max, min, var, std = (reductions.sum, reductions.mean, reductions.max, reductions.min,
+                                     reductions.var, reductions.std)
+    reshape, transpose, ravel, flatten, squeeze, swapaxes = (_reshape, _transpose, shaping.ravel,
+                                                             shaping.ravel, shaping.squeeze, shaping.swapaxes)
+    dot, clip, astype, copy = products.dot, ar.clip, _astype, (lambda self: self)
+
+    # NumPy's protocols: its operators forward to the kit, anything else is refused with a hint.
+    __array_ufunc__, __array_function__ = _array_ufunc, _array_function
+    __array__ = __float__ = __int__ = __index__ = __complex__ = _to_plain_array

@@ -13,9 +13,9 @@ import string
 import numpy as np
 
 from autodiff_kit.numpy.arithmetic import multiply
-from autodiff_kit.numpy.broadcasting import broadcast_to, ndim_of, shape_of, sum_to
-from autodiff_kit.numpy.shaping import expand_dims, reshape, swapaxes
-from autodiff_kit.tracing import defjvp, defjvp_argnum, defvjp, defvjp_argnum, primitive
+from autodiff_kit.numpy.broadcasting import broadcast_to, ndim_of, shape_of, sum_to, unbroadcast
+from autodiff_kit.numpy.shaping import expand_dims, reshape, swapaxes, transpose
+from autodiff_kit.tracing import defjvp, defvjp, primitive, variadic_primitive
 
 matmul = primitive(np.matmul)
 
@@ -34,13 +34,21 @@ def _as_matrices(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if ndim_of(a) == ndim_of(b) == 2:  # the common case, with nothing to insert or sum
+        return matmul(g, transpose(b))
     g, a2, b2 = _as_matrices(g, a, b)
-    return reshape(sum_to(matmul(g, swapaxes(b2, -1, -2)), shape_of(a2)), shape_of(a))
+    return _reshaped(unbroadcast(matmul(g, swapaxes(b2, -1, -2)), shape_of(a2)), shape_of(a))
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if ndim_of(a) == ndim_of(b) == 2:
+        return matmul(transpose(a), g)
     g, a2, b2 = _as_matrices(g, a, b)
-    return reshape(sum_to(matmul(swapaxes(a2, -1, -2), g), shape_of(b2)), shape_of(b))
+    return _reshaped(unbroadcast(matmul(swapaxes(a2, -1, -2), g), shape_of(b2)), shape_of(b))
+
+
+def _reshaped(x, shape):
+    return x if shape_of(x) == shape else reshape(x, shape)
 
 
 defvjp(matmul, _matmul_vjp_a, _matmul_vjp_b)
@@ -74,7 +82,7 @@ def _parse_subscripts(subscripts: str, shapes) -> tuple[list[str], str]:
     return operands, output
 
 
-@primitive
+@variadic_primitive
 def einsum(subscripts, *operands):
     """Einstein summation, as ``np.einsum`` (one pair of operand subscripts per operand).
 
@@ -113,8 +121,8 @@ def _einsum_jvp(argnum, t, ans, subscripts, *operands):
     return einsum(subscripts, *(t if i == argnum - 1 else x for i, x in enumerate(operands)))
 
 
-defvjp_argnum(einsum, _einsum_vjp)
-defjvp_argnum(einsum, _einsum_jvp)
+defvjp(einsum, _einsum_vjp)
+defjvp(einsum, _einsum_jvp)
 
 
 def dot(a, b):

@@ -7,6 +7,8 @@ it, ``max`` only the entries that attained the maximum.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autodiff_kit.numpy.arithmetic import divide, equal, multiply, subtract
@@ -30,12 +32,13 @@ def _kept_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
 
 
 def _count(shape: tuple[int, ...], axis) -> int:
-    return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))
 
 
 def _keep_reduced_axes(y, x, axis):
-    """A reduction's output ``y`` reshaped to broadcast against its input ``x``."""
-    return reshape(y, _kept_shape(shape_of(x), axis))
+    """A reduction's output ``y`` reshaped to broadcast against its input ``x`` (a scalar already does)."""
+    kept = _kept_shape(shape_of(x), axis)
+    return y if shape_of(y) in ((), kept) else reshape(y, kept)
 
 
 @primitive

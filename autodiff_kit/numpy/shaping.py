@@ -10,14 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff_kit.numpy.broadcasting import dtype_of, ndim_of, shape_of
-from autodiff_kit.tracing import (
-    Tracer,
-    defjvp,
-    defjvp_linear,
-    defvjp,
-    defvjp_argnum,
-    primitive,
-)
+from autodiff_kit.tracing import Tracer, defjvp, defjvp_linear, defvjp, primitive, variadic_primitive
 
 
 @primitive
@@ -33,7 +26,7 @@ defjvp(reshape, lambda t, ans, x, shape: reshape(t, shape))
 @primitive
 def transpose(x, axes=None):
     """``x`` with its axes permuted (reversed when ``axes`` is None)."""
-    return np.transpose(x, axes)
+    return np.asarray(x).transpose(axes)
 
 
 defvjp(transpose, lambda g, ans, x, axes=None:
@@ -111,7 +104,7 @@ defvjp(untake, lambda g, ans, x, index, shape: getitem(g, index))
 defjvp(untake, lambda t, ans, x, index, shape: untake(t, index, shape))
 
 
-@primitive
+@variadic_primitive
 def _concatenate(*arrays, axis=0):
     return np.concatenate(arrays, axis=axis)
 
@@ -125,7 +118,7 @@ def _piece_of(argnum, g, ans, *arrays, axis=0):
     return getitem(g, tuple(index))
 
 
-defvjp_argnum(_concatenate, _piece_of)
+defvjp(_concatenate, _piece_of)
 defjvp_linear(_concatenate)
 
 
