@@ -109,7 +109,7 @@ class ArrayTracer(Tracer):
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
     dtype = property(lambda self: self.value.dtype)
-    T = property(lambda self: shaping.transpose(self))
+    T = property(shaping.transpose)
 
     def __len__(self) -> int:
         return len(self.value)
