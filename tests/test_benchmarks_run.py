@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
 
 from autodiff_kit.chain import chain_flops, optimal_order
-from benchmarks import orderings, run
+from benchmarks import checkpointing, orderings, run
 from benchmarks.harness import QUICK, GradientMismatch, check_gradients_agree
 from benchmarks.libraries import KIT, load_libraries, tree_map
 
@@ -131,3 +131,15 @@ def test_the_sparse_jacobian_benchmark_refuses_to_time_a_wrong_pattern(monkeypat
     monkeypatch.setitem(sparse_jacobians.CASES, "tridiagonal", (sparse_jacobians.diffusion, 0))  # diagonal
     with pytest.raises(GradientMismatch, match="tridiagonal, n = 20: the gradients of jacfwd, sparsity"):
         sparse_jacobians.measure("tridiagonal", 20, QUICK)
+
+
+def test_checkpointing_recomputes_the_steps_it_predicts(capsys):
+    run.main(["--quick", "--plain", "--only", "checkpointing"])
+    measurements = [cells[3] for cells in _table_rows(capsys.readouterr().out)
+                    if cells[:1] == ["checkpointing"] and cells[2:3] == [KIT]]
+    assert len(measurements) == 3 + len(checkpointing.QUICK_PROBLEM.slot_counts)
+    for measurement in measurements:
+        found = re.fullmatch(r"peak [\d.]+ MB, .+; recomputed (\d+) steps \(predicted: "
+                             r"(?:checkpoint_cost |the schedule's )?(\d+)(?:; .*)?\)", measurement)
+        assert found, measurement
+        assert found[1] == found[2], measurement
