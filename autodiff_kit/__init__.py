@@ -14,14 +14,27 @@ the kit a new function), ``custom`` (``stop_gradient``, ``custom_jvp``, ``custom
 a derivative it should not work out itself). Built on them: ``layers`` (fused layers with hand-derived
 VJPs, an MLP), ``chain`` (Jacobian products in any order and their cost), ``higher_order``
 (Hessian-vector products, Newton, forward gradients), ``sparsity`` (sparse Jacobians from
-fewer JVPs or VJPs, by colouring), ``program`` and ``render`` (the primal and adjoint
-program of a traced function), ``scalar`` (dual numbers and a scalar tape, the two modes
-in miniature), ``examples`` and ``datasets`` (small worked cases), and ``widgets`` (the
-lectures' explorers; needs the ``lectures`` extra).
+fewer JVPs or VJPs, by colouring), ``checkpointing`` (``checkpoint`` and ``checkpointed_chain``:
+recompute in the backward sweep instead of storing), ``program`` and ``render`` (the primal
+and adjoint program of a traced function), ``scalar`` (dual numbers and a scalar tape, the
+two modes in miniature), ``examples`` and ``datasets`` (small worked cases), and ``widgets``
+(the lectures' explorers; needs the ``lectures`` extra).
 """
 
-from autodiff_kit import chain, custom, datasets, examples, layers, numpy, primitives, scalar, sparsity
+from autodiff_kit import (
+    chain,
+    checkpointing,
+    custom,
+    datasets,
+    examples,
+    layers,
+    numpy,
+    primitives,
+    scalar,
+    sparsity,
+)
 from autodiff_kit.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from autodiff_kit.checkpointing import checkpoint, checkpointed_chain
 from autodiff_kit.custom import custom_jvp, custom_vjp, stop_gradient
 from autodiff_kit.higher_order import forward_gradient, hvp, newton_step
 from autodiff_kit.primitives import defjvp, defvjp, primitive
@@ -30,6 +43,9 @@ from autodiff_kit.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = [
     "chain",
+    "checkpoint",
+    "checkpointed_chain",
+    "checkpointing",
     "custom",
     "custom_jvp",
     "custom_vjp",

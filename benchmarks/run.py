@@ -14,12 +14,12 @@ from pathlib import Path
 # Run as a script, only benchmarks/ is on the path; make `benchmarks` importable as a package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import hvp, mlp_ratio, orderings, overhead
+from benchmarks import checkpointing, hvp, mlp_ratio, orderings, overhead
 from benchmarks.harness import FULL, QUICK
 from benchmarks.libraries import load_libraries
 from benchmarks.report import machine_lines, print_report
 
-BENCHMARKS = {module.NAME: module for module in (overhead, mlp_ratio, hvp, orderings)}
+BENCHMARKS = {module.NAME: module for module in (overhead, mlp_ratio, hvp, orderings, checkpointing)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,9 @@ _HIGHER = "autodiff_kit.higher_order."
 _JACOBIANS = ("autodiff_kit.api.hessian", "autodiff_kit.api.jacfwd", "autodiff_kit.api.jacrev")
 _HVPS = (_HIGHER + "hvp", _HIGHER + "hvp_rev_over_rev", _HIGHER + "hvp_fwd_over_rev", *_JACOBIANS)
 
+# The binomial schedule's forward steps are checkpoint_cost, by Griewank's rule instead of the recurrence.
+_BINOMIAL = tuple(f"autodiff_kit.checkpointing.{name}" for name in ("binomial_schedule", "_reversal",
+                                                                     "_binomial_split"))
 # With a dense pattern, a coloured Jacobian is the loop over the one-hot vectors, in order.
 _COLOURED = tuple(f"autodiff_kit.sparsity.jacobian_from_coloured_{products}" for products in ("jvps", "vjps"))
 
@@ -62,7 +65,7 @@ TWINS: dict[str, tuple[str, ...]] = {
                     _CHAIN + "_fold"),
     "optimal_order": (_CHAIN + "optimal_order", _CHAIN + "tree_flops", _CHAIN + "_fold"),
     "stored_activations": (_CHAIN + "stored_activations",),
-    "checkpoint_cost": (_CHAIN + "checkpoint_cost",),
+    "checkpoint_cost": (_CHAIN + "checkpoint_cost", *_BINOMIAL),
     # 03_layer_vjps
     "linear_vjp": ("autodiff_kit.layers.linear_vjp",),
     "relu_vjp": ("autodiff_kit.layers.relu_vjp",),

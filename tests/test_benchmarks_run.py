@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
 
 from autodiff_kit.chain import chain_flops, optimal_order
-from benchmarks import orderings, run
+from benchmarks import checkpointing, orderings, run
 from benchmarks.harness import QUICK, GradientMismatch, Limit, check_gradients_agree, judge
 from benchmarks.libraries import KIT, load_libraries, tree_map
 from benchmarks.timing import median_of_rounds
@@ -158,3 +158,15 @@ def test_a_target_against_a_missing_library_is_not_judged():
         "grad/f ≤ 4; grad / torch's ≤ 0.8", True)
     assert judge([(Limit("grad/f", 4.0), 4.1)])[1] is False
     assert judge([(Limit("grad/f", 4.0), 3.0), (Limit("grad / torch's", 0.8), None)])[1] is None
+
+
+def test_checkpointing_recomputes_the_steps_it_predicts(capsys):
+    run.main(["--quick", "--plain", "--only", "checkpointing"])
+    measurements = [cells[3] for cells in _table_rows(capsys.readouterr().out)
+                    if cells[:1] == ["checkpointing"] and cells[2:3] == [KIT]]
+    assert len(measurements) == 3 + len(checkpointing.QUICK_PROBLEM.slot_counts)
+    for measurement in measurements:
+        found = re.fullmatch(r"peak [\d.]+ MB, .+; recomputed (\d+) steps \(predicted: "
+                             r"(?:checkpoint_cost |the schedule's )?(\d+)(?:; .*)?\)", measurement)
+        assert found, measurement
+        assert found[1] == found[2], measurement

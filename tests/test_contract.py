@@ -178,6 +178,10 @@ BACK_DOORS = {
         "def jacobian_from_vjps(vjp_fn, m):\n    first = np.ravel(vjp_fn(np.eye(m)[0]))\n"
         "    replayed = lambda u: first if u[0] == 1 and u.sum() == 1 else np.ravel(vjp_fn(u))\n"
         "    return jacobian_from_coloured_vjps(replayed, np.ones((m, first.size)))\n"),
+    # The binomial schedule recomputes exactly the least number of steps.
+    ("02_orderings", "checkpoint_cost"): (
+        "from autodiff_kit.checkpointing import binomial_schedule\n\n"
+        "def checkpoint_cost(L, slots):\n    return binomial_schedule(L, slots).forward_steps\n"),
 }
 
 
