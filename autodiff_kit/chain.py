@@ -79,22 +79,22 @@ def chain_dims(jacobians: Sequence[Any]) -> list[int]:
     return [shapes[0][1]] + [shape[0] for shape in shapes]
 
 
-def _count(value: int, name: str, meaning: str) -> int:
-    """``value`` as a Python int of at least 1, or a ``TypeError``/``ValueError`` naming ``name``."""
+def checked_integer(value: int, name: str, meaning: str, least: int = 1) -> int:
+    """``value`` as a Python int of at least ``least``, or a ``TypeError``/``ValueError`` naming ``name``."""
     if isinstance(value, bool):
         raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
     try:
         count = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.") from None
-    if count < 1:
-        raise ValueError(f"{name} is {count}, but it must be at least 1: {meaning}.")
+    if count < least:
+        raise ValueError(f"{name} is {count}, but it must be at least {least}: {meaning}.")
     return count
 
 
 def _check_dims(dims: Sequence[int]) -> list[int]:
     """``dims`` as a list of positive Python ints, at least ``[n, m1]``."""
-    checked = [_count(d, f"dims[{i}]", "a width of the chain") for i, d in enumerate(dims)]
+    checked = [checked_integer(d, f"dims[{i}]", "a width of the chain") for i, d in enumerate(dims)]
     if len(checked) < 2:
         raise ValueError(f"dims is {list(dims)}, but a chain of L layers has L + 1 dims "
                          "[n, m1, ..., mL]: at least two, for one layer.")
@@ -418,8 +418,8 @@ def checkpoint_cost(L: int, slots: int) -> int:
     >>> checkpoint_cost(100, 5)  # instead of 4950 with x0 alone, or 99 with 100 slots
     316
     """
-    L = _count(L, "L", "the number of steps of the chain")
-    slots = min(_count(slots, "slots", "the states kept at once, x0 included"), L)
+    L = checked_integer(L, "L", "the number of steps of the chain")
+    slots = min(checked_integer(slots, "slots", "the states kept at once, x0 included"), L)
     previous = [length * (length - 1) // 2 for length in range(L + 1)]  # T(l, 1) for l = 0..L
     for _ in range(2, slots + 1):
         cost = [0, 0]  # T(0, s) (unused) and T(1, s)

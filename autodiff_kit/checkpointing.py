@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -33,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autodiff_kit.api import jvp, vjp
+from autodiff_kit.chain import checked_integer
 from autodiff_kit.numpy.broadcasting import dtype_of, shape_of
 from autodiff_kit.primitives import defvjp, primitive
 from autodiff_kit.tracing import Tracer
@@ -245,19 +245,6 @@ class Schedule:
         return "\n".join(str(action) for action in self.actions)
 
 
-def _integer(value: Any, name: str, least: int, meaning: str) -> int:
-    """``value`` as a Python int of at least ``least``, or an error that names ``name``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.") from None
-    if count < least:
-        raise ValueError(f"{name} is {count}, but it must be at least {least}: {meaning}.")
-    return count
-
-
 def _longest_chain(slots: int, repetitions: int) -> int:
     """$\\beta(s, r) = \\binom{s + r}{s}$: the most steps ``slots`` slots reverse with each step
     computed at most ``repetitions`` times outside its reversal (0 if either is negative)."""
@@ -334,8 +321,8 @@ def binomial_schedule(length: int, slots: int) -> Schedule:
     >>> schedule.forward_steps, schedule.peak_slots
     (4, 2)
     """
-    length = _integer(length, "length", 0, "the number of steps of the chain")
-    slots = _integer(slots, "slots", 1, "the states kept at once, x0 included")
+    length = checked_integer(length, "length", "the number of steps of the chain", least=0)
+    slots = checked_integer(slots, "slots", "the states kept at once, x0 included")
     actions = [Action("store", 0)]
     if length:
         actions += _reversal(0, length, slots)
@@ -354,8 +341,8 @@ def periodic_schedule(length: int, period: int) -> Schedule:
     >>> schedule.forward_steps, schedule.peak_slots
     (1960, 61)
     """
-    length = _integer(length, "length", 0, "the number of steps of the chain")
-    period = _integer(period, "period", 1, "the steps between two stored states")
+    length = checked_integer(length, "length", "the number of steps of the chain", least=0)
+    period = checked_integer(period, "period", "the steps between two stored states")
     starts = range(0, length, period)
     actions = [Action("store", 0)]
     for before, start in itertools.pairwise(starts):
