@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from benchmarks.libraries import tree_leaves
+from benchmarks.libraries import KIT, tree_leaves
 from benchmarks.timing import Timing, median_of_rounds
 
 K = TypeVar("K")
@@ -86,6 +86,18 @@ def judge(limits: Sequence[tuple[Limit, float | None]]) -> tuple[str, bool | Non
 def ratio_to(seconds: float, others: Mapping[str, float], library: str) -> float | None:
     """``seconds`` as a multiple of ``library``'s time in ``others`` (None if it was not measured)."""
     return seconds / others[library] if library in others else None
+
+
+def versus_autograd(library: str, seconds: Mapping[str, float], settings: Settings,
+                    limit: Limit) -> tuple[str, str, bool | None]:
+    """For the kit's row: the ``, 0.40× autograd`` note, the target cell and the verdict (none in a quick
+    run); nothing for another library's row."""
+    if library != KIT:
+        return "", "", None
+    ratio = ratio_to(seconds[KIT], seconds, "autograd")
+    note = f", {ratio:.2f}× autograd" if ratio is not None else ""
+    target, passed = judge([(limit, ratio)]) if not settings.quick else ("", None)
+    return note, target, passed
 
 
 class GradientMismatch(AssertionError):

@@ -17,8 +17,8 @@ import functools
 import numpy as np
 
 from benchmarks import mlp_ratio
-from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, judge, ratio_to
-from benchmarks.libraries import KIT, Library
+from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, versus_autograd
+from benchmarks.libraries import Library
 from benchmarks.timing import format_seconds
 
 NAME = "hvp"
@@ -47,13 +47,8 @@ def run(libraries: list[Library], settings: Settings) -> list[Row]:
     rows = []
     for lib in nesting:
         measurement = f"{format_seconds(seconds[lib.name])} per Hv"
-        target, passed = "", None
-        if lib.name == KIT:
-            versus_autograd = ratio_to(seconds[KIT], seconds, "autograd")
-            if versus_autograd is not None:
-                measurement += f", {versus_autograd:.2f}× autograd"
-            if not settings.quick:
-                target, passed = judge([(TARGET, versus_autograd)])
+        note, target, passed = versus_autograd(lib.name, seconds, settings, TARGET)
+        measurement += note
         rows.append(Row(NAME, f"small MLP loss, {case}", lib.name, measurement, timings[lib.name].describe(),
                         target, passed))
     rows += [Row(NAME, f"small MLP loss, {case}", lib.name,

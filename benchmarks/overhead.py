@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, judge, ratio_to
-from benchmarks.libraries import KIT, Library
+from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, versus_autograd
+from benchmarks.libraries import Library
 from benchmarks.timing import format_seconds
 
 NAME = "overhead"
@@ -63,12 +63,7 @@ def run(libraries: list[Library], settings: Settings) -> list[Row]:
     for lib, _ in calls:
         us_per_op = seconds[lib.name] / n_ops * 1e6
         measurement = f"{us_per_op:.2f} µs/op ({format_seconds(seconds[lib.name])} per grad)"
-        target, passed = "", None
-        if lib.name == KIT:
-            versus_autograd = ratio_to(seconds[KIT], seconds, "autograd")
-            if versus_autograd is not None:
-                measurement += f", {versus_autograd:.2f}× autograd"
-            if not settings.quick:
-                target, passed = judge([(TARGET, versus_autograd)])
+        note, target, passed = versus_autograd(lib.name, seconds, settings, TARGET)
+        measurement += note
         rows.append(Row(NAME, case, lib.name, measurement, timings[lib.name].describe(), target, passed))
     return rows
