@@ -25,7 +25,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.exchange.default import Exchange
 
 from course import notebooks
-from course.workspace import Workspace
+from course.workspace import Workspace, why_failed
 
 DEFAULT_EXCHANGE = Path(Exchange.class_traits()["root"].default_value)  # /usr/local/share/nbgrader/exchange
 COLLECTED = "collected"
@@ -68,11 +68,6 @@ def api(workspace: Workspace, force: bool = False) -> NbGraderAPI:
     return nbgrader
 
 
-def failed(result: dict) -> str:
-    lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
-
-
 def make_private(root: Path) -> None:
     """Only the instructor may enter ``root``: it holds the solutions, the gradebook and every submission."""
     if root.stat().st_mode & 0o077:
@@ -96,8 +91,8 @@ def release(workspace: Workspace, assignments: list[str], force: bool = False) -
     for assignment in assignments:
         result = nbgrader.release_assignment(assignment)
         if not result["success"]:
-            hint = " (add --force to replace it)" if "already exists" in failed(result) else ""
-            raise ExchangeError(f"nbgrader could not release {assignment}: {failed(result)}{hint}")
+            hint = " (add --force to replace it)" if "already exists" in why_failed(result) else ""
+            raise ExchangeError(f"nbgrader could not release {assignment}: {why_failed(result)}{hint}")
         released[assignment] = outbound / assignment
     return released
 
@@ -138,7 +133,7 @@ def collect(workspace: Workspace, assignments: list[str]) -> Collected:
         collected.refused += [line.removeprefix("[ERROR] ") for line in result.get("log", "").splitlines()
                               if line.startswith("[ERROR]")]
         if not result["success"]:
-            raise ExchangeError(f"nbgrader could not collect {assignment}: {failed(result)}")
+            raise ExchangeError(f"nbgrader could not collect {assignment}: {why_failed(result)}")
         for submission in sorted(workspace.root.glob(f"submitted/*/{assignment}")):
             if not (submission / "timestamp.txt").is_file():
                 continue  # graded from a folder or zip, not submitted through the exchange
@@ -173,7 +168,7 @@ def return_feedback(workspace: Workspace, assignments: list[str]) -> dict[str, l
             result = nbgrader.release_feedback(assignment, student_id=student)
             if not result["success"]:
                 raise ExchangeError(f"nbgrader could not release {student}'s feedback on {assignment}: "
-                                    f"{failed(result)}")
+                                    f"{why_failed(result)}")
             returned.setdefault(assignment, []).append(student)
     if not returned:
         raise ExchangeError(f"No feedback on {', '.join(assignments)} from exchange submissions: "

@@ -31,7 +31,7 @@ from course.sandbox.judge import Limits, check_sandbox_available
 from course.sandbox.pool import cluster_executor, judge_all, local_executor
 from course.sandbox.verdicts import Job, VerdictStore
 from course.submissions import Intake, Submission, collect
-from course.workspace import Workspace
+from course.workspace import Workspace, why_failed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -198,7 +198,7 @@ def autograde(workspace: Workspace, settings: dict, assignment: str, student: st
     """nbgrader's ``autograde`` of one submission: None, or why it failed."""
     result = _api(workspace, tuple(sorted(settings.items()))).autograde(assignment, student, force=True,
                                                                         create=True)
-    return None if result["success"] else last_line(result.get("error") or result["log"])
+    return None if result["success"] else why_failed(result)
 
 
 def add_students(workspace: Workspace, students: set[str]) -> None:
@@ -207,15 +207,10 @@ def add_students(workspace: Workspace, students: set[str]) -> None:
             gradebook.update_or_create_student(student)
 
 
-def last_line(text: str) -> str:
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
-
-
 def _feedback(workspace: Workspace, assignment: str, student: str) -> str | None:
     """nbgrader's ``generate_feedback`` for one notebook: None, or why it failed."""
     result = workspace.api().generate_feedback(assignment, student, force=True)
-    return None if result["success"] else last_line(result.get("error") or result["log"])
+    return None if result["success"] else why_failed(result)
 
 
 def write_feedback(workspace: Workspace, submissions: list[Submission], workers: int, intake: Intake,

@@ -30,6 +30,13 @@ from course.notebooks import COURSE_ROOT, SOURCE
 from course.preprocessors import ApplyVerdicts, RestoreMissingCells, SeededExecute
 
 
+def why_failed(result: dict) -> str:
+    """Why one of nbgrader's API calls failed: the last line of its traceback, else of its log."""
+    text = result.get("error") or result.get("log") or ""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
