@@ -39,17 +39,22 @@ from autodiff_kit.tree import TreeDef, tree_flatten, tree_unflatten
 ArgNums = int | Sequence[int]
 
 
-def _differentiable(x: Any, where: str) -> Any:
-    """``x`` as a float array (or as is, if already traced), refusing what has no derivative."""
+def _differentiable(x: Any, where: str, position: int) -> Any:
+    """``x`` as a float array (or as is, if already traced), refusing what has no derivative.
+
+    ``where.format(position)`` names ``x`` in the error (formatted only if there is one).
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, at once
+        return x
     if not isinstance(x, Tracer):
         if not isinstance(x, (np.ndarray, np.generic, float, int)):
-            raise TypeError(f"{where} is a {type(x).__name__}; differentiable inputs are float "
-                            "arrays, floats, or tuples, lists and dicts of them.")
+            raise TypeError(f"{where.format(position)} is a {type(x).__name__}; differentiable inputs are "
+                            "float arrays, floats, or tuples, lists and dicts of them.")
         x = np.asarray(x)
     if x.dtype.kind != "f":
         raise TypeError(
-            f"{where} has dtype {x.dtype}, but derivatives need floating-point inputs: the "
-            "derivative with respect to an integer is not defined. Pass a float array "
+            f"{where.format(position)} has dtype {x.dtype}, but derivatives need floating-point inputs: "
+            "the derivative with respect to an integer is not defined. Pass a float array "
             "(x.astype(float)) or a float literal (3.0, not 3)."
         )
     return x
@@ -57,11 +62,11 @@ def _differentiable(x: Any, where: str) -> Any:
 
 def _like_input(derivative: Any, original: Any) -> Any:
     """A derivative shaped and typed like the input ``original`` it belongs to."""
+    if type(derivative) is np.ndarray and type(original) is np.ndarray and derivative.dtype == original.dtype:
+        return derivative  # the common case, at once
     if derivative is None:
         derivative = np.zeros(shape_of(original), dtype_of(original))
     if isinstance(derivative, Tracer):
-        return derivative
-    if type(derivative) is np.ndarray and type(original) is np.ndarray and derivative.dtype == original.dtype:
         return derivative
     out = np.asarray(derivative, dtype=dtype_of(original))
     return out if isinstance(original, (np.ndarray, Tracer)) else out[()]
@@ -88,8 +93,26 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     >>> out, vjp_fn(1.0)
     (np.float64(12.0), (np.float64(4.0), np.float64(3.0)))
     """
+    out_values, out_def, pullback = _recorded(f, primals)
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        cotangents, cotangent_def = tree_flatten(cotangent)
+        _check_same_structure(cotangent_def, out_def, "cotangent")
+        for i, (g, y) in enumerate(zip(cotangents, out_values, strict=True)):
+            _check_shape(g, shape_of(y), f"cotangent of output {i}")
+        return pullback(cotangents)
+
+    return tree_unflatten(out_def, out_values), vjp_fn
+
+
+def _recorded(f: Callable, primals: tuple) -> tuple[list, TreeDef, Callable]:
+    """Run ``f(*primals)`` on a tape: its output's leaves and structure, and the pullback.
+
+    ``pullback(cotangents)`` takes one cotangent per output leaf, of its shape, and sweeps
+    the tape back to one cotangent per primal (the structure of ``primals``).
+    """
     leaves, treedef = tree_flatten(primals)
-    values = [_differentiable(x, f"Input {i} of vjp") for i, x in enumerate(leaves)]
+    values = [_differentiable(x, "Input {} of vjp", i) for i, x in enumerate(leaves)]
     with ReverseTrace() as trace:
         inputs = [trace.new_input(value) for value in values]
         out = f(*tree_unflatten(treedef, inputs))
@@ -98,17 +121,12 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     is_traced = [isinstance(o, Node) and o.trace is trace for o in out_leaves]
     out_values = [o.value if traced else o for o, traced in zip(out_leaves, is_traced, strict=True)]
 
-    def vjp_fn(cotangent: Any) -> tuple:
-        cotangents, cotangent_def = tree_flatten(cotangent)
-        _check_same_structure(cotangent_def, out_def, "cotangent")
-        for i, (g, y) in enumerate(zip(cotangents, out_values, strict=True)):
-            _check_shape(g, shape_of(y), f"cotangent of output {i}")
-        seeds = [(o, g) for o, g, traced in zip(out_leaves, cotangents, is_traced, strict=True)
-                 if traced]
+    def pullback(cotangents: list) -> tuple:
+        seeds = [(o, g) for o, g, traced in zip(out_leaves, cotangents, is_traced, strict=True) if traced]
         adjoints = backward_pass(tape, seeds, inputs)
         return tree_unflatten(treedef, [_like_input(a, x) for a, x in zip(adjoints, leaves, strict=True)])
 
-    return tree_unflatten(out_def, out_values), vjp_fn
+    return out_values, out_def, pullback
 
 
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
@@ -122,7 +140,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     primal_leaves, treedef = tree_flatten(tuple(primals))
     tangent_leaves, tangent_def = tree_flatten(tuple(tangents))
     _check_same_structure(tangent_def, treedef, "tangents")
-    values = [_differentiable(x, f"Primal {i} of jvp") for i, x in enumerate(primal_leaves)]
+    values = [_differentiable(x, "Primal {} of jvp", i) for i, x in enumerate(primal_leaves)]
     for i, (t, x) in enumerate(zip(tangent_leaves, values, strict=True)):
         _check_shape(t, shape_of(x), f"tangent for primal {i}")
     tangent_leaves = [t if isinstance(t, Tracer) else np.asarray(t, dtype_of(x))
@@ -153,7 +171,7 @@ def _fix_other_args(f: Callable, args: tuple, kwargs: dict, argnums: ArgNums):
             full[i] = value
         return f(*full, **kwargs)
 
-    return f_of_chosen, [args[i] for i in nums]
+    return f_of_chosen, tuple(args[i] for i in nums)
 
 
 def _check_scalar(out: Any, name: str) -> None:
@@ -175,9 +193,10 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
         f_of_chosen, chosen = _fix_other_args(f, args, kwargs, argnums)
-        out, vjp_fn = vjp(f_of_chosen, *chosen)
+        out_values, out_def, pullback = _recorded(f_of_chosen, chosen)
+        out = tree_unflatten(out_def, out_values)
         _check_scalar(out, "grad")
-        grads = vjp_fn(np.ones((), dtype_of(out)))
+        grads = pullback([np.ones((), dtype_of(out))])
         return out, grads[0] if isinstance(argnums, int) else grads
 
     return value_and_grad_f
@@ -265,7 +284,7 @@ def _vector_problem(f: Callable, argnums: ArgNums, args: tuple, kwargs: dict, pa
     f_of_chosen, (x,) = _fix_other_args(f, args, kwargs, argnums)
     if not _is_vector(x):
         raise TypeError(f"{needs}, but argument {argnums} is {_described(x)}. {flatten}")
-    x = _differentiable(x, f"Argument {argnums} of {name}")
+    x = _differentiable(x, "Argument {} of " + name, argnums)
     n = shape_of(x)[0]
     one_per_entry = "one row per output entry and one column per input entry"
     if pattern.shape[1] != n:

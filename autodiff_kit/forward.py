@@ -9,7 +9,7 @@ constant factor on $f$ and the memory is that of $f$ itself.
 from __future__ import annotations
 
 from autodiff_kit.numpy.methods import ArrayTracer
-from autodiff_kit.tracing import Primitive, Trace, Tracer
+from autodiff_kit.tracing import Primitive, Trace
 
 
 class TangentTracer(ArrayTracer):
@@ -18,18 +18,18 @@ class TangentTracer(ArrayTracer):
     __slots__ = ("tangent",)
 
     def __init__(self, value, trace, tangent) -> None:
-        Tracer.__init__(self, value, trace)
+        self.value = value
+        self.trace = trace
         self.tangent = tangent
 
 
 class ForwardTrace(Trace):
     """A forward-mode trace: pushes tangents through each primitive as it runs."""
 
-    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> TangentTracer:
+    def record(self, primitive: Primitive, ans, values: list, unwrapped: list, kwargs: dict) -> TangentTracer:
         if primitive.jvp is None:
             raise TypeError(f"{primitive.__name__} has no forward-mode (JVP) rule.")
-        ans, values, unwrapped = self.apply_inside(primitive, args, kwargs)
-        tangents = [None] * len(args)
+        tangents = [None] * len(values)
         for i, tracer in unwrapped:
             tangents[i] = tracer.tangent
         return TangentTracer(ans, self, primitive.jvp(tangents, ans, *values, **kwargs))

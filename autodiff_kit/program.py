@@ -265,7 +265,7 @@ def trace_program(f: Callable, *args: Any, cotangent: Any = None) -> Program:
         if isinstance(leaf, Tracer):
             raise TypeError(f"Input {i} of trace_program is a traced value: trace_program shows a "
                             "program run on concrete arrays, so call it outside grad, vjp and jvp.")
-    values = [_differentiable(x, f"Input {i} of trace_program") for i, x in enumerate(leaves)]
+    values = [_differentiable(x, "Input {} of trace_program", i) for i, x in enumerate(leaves)]
     with ReverseTrace() as outer:
         outer_inputs = [outer.new_input(value) for value in values]
         with ReverseTrace() as inner:

@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import Callable
 
 from autodiff_kit.numpy.methods import ArrayTracer
-from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error, tracing_now, untraced
+from autodiff_kit.tracing import Primitive, Trace, not_differentiable_error, tracing_now, untraced
 
 
 class Node(ArrayTracer):
@@ -37,7 +37,8 @@ class Node(ArrayTracer):
     __slots__ = ("adjoint", "args", "kwargs", "parents", "primitive")
 
     def __init__(self, value, trace, primitive=None, args=(), kwargs=None, parents=()):
-        Tracer.__init__(self, value, trace)
+        self.value = value  # Tracer's two fields, set here: a node is made for every operation
+        self.trace = trace
         self.primitive = primitive
         self.args = args
         self.kwargs = kwargs
@@ -64,8 +65,7 @@ class ReverseTrace(Trace):
         tape, self.tape = self.tape, []
         return tape
 
-    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Node:
-        ans, values, unwrapped = self.apply_inside(primitive, args, kwargs)
+    def record(self, primitive: Primitive, ans, values: list, unwrapped: list, kwargs: dict) -> Node:
         parents = []
         for i, parent in unwrapped:  # fail here, at the line that used it, if there is no rule
             rule = primitive.rule(primitive.vjps, i)
@@ -91,14 +91,13 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, object]], inputs: li
     node's complete adjoint, ``None`` if the outputs do not depend on it).
     ``trace_program`` uses it to note which instructions each step ran.
 
-    When no derivative is being traced around the sweep (no trace open, and no traced value
-    among the tape's values and the seeds), the rules run ``untraced``: on plain arrays, each
-    primitive is just its NumPy function. Otherwise every step of every rule is seen by the
+    When no derivative is being traced around the sweep (no trace is open), the rules run
+    ``untraced``: on plain arrays, each primitive is just its NumPy function. (A tracer left
+    in the tape or the seeds then belongs to a finished trace, and NumPy refuses it with the
+    same error as the dispatch would.) Otherwise every step of every rule is seen by the
     outer traces, which is what makes derivatives of derivatives exact.
     """
-    plain = not (tracing_now() or any(isinstance(g, Tracer) for _, g in seeds)
-                 or any(isinstance(node.value, Tracer) for node in tape))
-    with untraced() if plain else contextlib.nullcontext():
+    with contextlib.nullcontext() if tracing_now() else untraced():
         return _sweep(tape, seeds, inputs, on_visit)
 
 
@@ -112,8 +111,9 @@ def _sweep(tape: list[Node], seeds: list[tuple[Node, object]], inputs: list[Node
         g = node.adjoint
         if g is not None:
             node.adjoint = None
+            ans, args, kwargs = node.value, node.args, node.kwargs
             for _, parent, vjp in node.parents:
-                contribution = vjp(g, node.value, *node.args, **node.kwargs)
+                contribution = vjp(g, ans, *args, **kwargs)
                 if parent.adjoint is None:
                     parent.adjoint = contribution
                 else:

@@ -17,10 +17,9 @@ nested derivatives apart (the classic bug called *perturbation confusion*).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,31 +55,14 @@ class Trace:
         self.active = False
         _untraced = self._was_untraced
 
-    def process(self, primitive: Primitive, args: tuple, kwargs: dict) -> Tracer:
-        """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
-        raise NotImplementedError
+    def record(self, primitive: Primitive, ans: object, values: list, unwrapped: list,
+               kwargs: dict) -> Tracer:
+        """The tracer for ``ans = primitive(*values, **kwargs)``.
 
-    def apply_inside(self, primitive: Primitive, args: tuple, kwargs: dict) -> tuple[object, list, list]:
-        """Compute ``primitive`` on ``args`` with this trace's tracers replaced by their values.
-
-        Returns the output, the argument values, and the ``(position, tracer)`` pairs that were
-        unwrapped. If a tracer of an outer trace is left among the values, the primitive is
-        called again on them, so that the outer trace sees the call; otherwise it is computed.
+        ``values`` are the arguments with this trace's tracers replaced by their values, and
+        ``unwrapped`` the ``(position, tracer)`` pairs that were replaced.
         """
-        values = list(args)
-        unwrapped = []
-        nested = False
-        for i, arg in enumerate(args):
-            if isinstance(arg, Tracer):
-                if arg.trace is self:
-                    values[i] = value = arg.value
-                    unwrapped.append((i, arg))
-                    if isinstance(value, Tracer):
-                        nested = True
-                else:
-                    nested = True
-        ans = primitive(*values, **kwargs) if nested else primitive.impl(*values, **kwargs)
-        return ans, values, unwrapped
+        raise NotImplementedError
 
 
 class Tracer:
@@ -143,7 +125,21 @@ class Primitive:
             return self.impl(*args, **kwargs)
         if not top.active:
             raise escaped_tracer_error(self.__name__)
-        return top.process(self, args, kwargs)
+        # The innermost trace unwraps its own tracers. If an outer trace's tracer is left among
+        # the values, the call goes through this dispatch again, for the outer traces to see.
+        values = list(args)
+        unwrapped = []
+        nested = False
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tracer):
+                if arg.trace is top:
+                    values[i] = value = arg.value
+                    unwrapped.append((i, arg))
+                    nested = nested or isinstance(value, Tracer)
+                else:
+                    nested = True
+        ans = self(*values, **kwargs) if nested else self.impl(*values, **kwargs)
+        return top.record(self, ans, values, unwrapped, kwargs)
 
     def __get__(self, instance: object, owner: type | None = None):
         """Bind to a tracer like a function does, so a primitive can serve as a method."""
@@ -189,20 +185,21 @@ def tracing_now() -> bool:
     return bool(_active_traces)
 
 
-@contextlib.contextmanager
-def untraced() -> Iterator[None]:
+class untraced:  # a context manager, named and used like a function: ``with untraced():``
     """Run the block with every primitive calling its implementation directly.
 
     For a backward sweep on plain arrays while no trace is open: nothing it computes can be
     differentiated, so the dispatch (looking for tracers among the arguments) is skipped.
     A trace opened inside the block (a rule that differentiates) switches it off again.
     """
-    global _untraced
-    was_untraced, _untraced = _untraced, True
-    try:
-        yield
-    finally:
-        _untraced = was_untraced
+
+    def __enter__(self) -> None:
+        global _untraced
+        self._was_untraced, _untraced = _untraced, True
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _untraced
+        _untraced = self._was_untraced
 
 
 def escaped_tracer_error(name: str) -> RuntimeError:

@@ -34,13 +34,12 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten_into(node: Any, leaves: list) -> TreeDef:
     # Module-level recursion: a nested function calling itself would be a reference
     # cycle (function -> closure cell -> function) that keeps every leaf alive.
-    if isinstance(node, (tuple, list)):
-        return TreeDef(type(node), (), tuple([_flatten_into(child, leaves) for child in node]))
-    if isinstance(node, dict):
-        keys = tuple(node)
-        return TreeDef(type(node), keys, tuple([_flatten_into(node[k], leaves) for k in keys]))
-    leaves.append(node)
-    return _LEAF
+    if not isinstance(node, (tuple, list, dict)):
+        leaves.append(node)
+        return _LEAF
+    keys = tuple(node) if isinstance(node, dict) else ()
+    children = [node[k] for k in keys] if keys else node
+    return TreeDef(type(node), keys, tuple([_flatten_into(child, leaves) for child in children]))
 
 
 def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:

@@ -61,8 +61,8 @@ def _numpy_blas() -> str:
     return f"{name}; {threads}"
 
 
-def machine_lines(libraries: Sequence[Library], settings: Settings) -> list[str]:
-    """What the numbers were measured on, and how."""
+def machine_lines(libraries: Sequence[Library], settings: Settings, allocator: str) -> list[str]:
+    """What the numbers were measured on, and how (``allocator``: the memory policy of the run)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = ", ".join(f"{lib.name} {lib.version}" + (f" ({lib.threads})" if lib.threads else "")
                          for lib in libraries)
@@ -73,6 +73,7 @@ def machine_lines(libraries: Sequence[Library], settings: Settings) -> list[str]
         f"Machine: {_cpu_model()}, {os.cpu_count()} CPUs ({usable} usable), "
         f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         f"NumPy {np.__version__}: {_numpy_blas()}",
+        f"Memory: {allocator}",
         f"Libraries: {versions}",
         f"Timing: {method}",
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import checkpointing, hvp, mlp_ratio, orderings, overhead
+from benchmarks.allocator import hold_freed_memory
 from benchmarks.harness import FULL, QUICK
 from benchmarks.libraries import load_libraries
 from benchmarks.report import machine_lines, print_report
@@ -32,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = QUICK if args.quick else FULL
+    allocator = hold_freed_memory()
     libraries, notes = load_libraries()
     rows = []
     for name in args.only or BENCHMARKS:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows += BENCHMARKS[name].run(libraries, settings)
-    print_report(machine_lines(libraries, settings), rows, notes, use_rich=False if args.plain else None)
+    print_report(machine_lines(libraries, settings, allocator), rows, notes,
+                 use_rich=False if args.plain else None)
     return 0
 
 

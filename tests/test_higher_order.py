@@ -86,7 +86,7 @@ def test_forward_gradient_uses_no_reverse_mode(rng, monkeypatch):
     def refuse(*args):
         raise AssertionError("forward_gradient used reverse mode")
 
-    monkeypatch.setattr(ReverseTrace, "process", refuse)
+    monkeypatch.setattr(ReverseTrace, "record", refuse)
     forward_gradient(rosenbrock, rng.standard_normal(3), rng)
 
 

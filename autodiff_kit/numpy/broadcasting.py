@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff_kit.tracing import defjvp, defvjp, primal_value, primitive
+from autodiff_kit.tracing import defjvp, defvjp, primitive
 
 
 def shape_of(x) -> tuple[int, ...]:
@@ -21,11 +21,19 @@ def shape_of(x) -> tuple[int, ...]:
 
 
 def ndim_of(x) -> int:
-    return len(shape_of(x))
+    """The number of axes of an array, a tracer or a Python number."""
+    try:
+        return x.ndim
+    except AttributeError:
+        return np.ndim(x)
 
 
 def dtype_of(x) -> np.dtype:
-    return np.result_type(primal_value(x))
+    """The dtype of an array or a tracer (its value's), or NumPy's for a Python number."""
+    try:
+        return x.dtype
+    except AttributeError:
+        return np.result_type(x)
 
 
 @primitive
@@ -41,9 +49,11 @@ def broadcast_to(x, shape):
 def sum_to(x, shape):
     """Sum ``x`` over the axes that broadcasting added or stretched, leaving ``shape``."""
     lead = np.ndim(x) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    axes = tuple(range(lead)) + stretched
-    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape) if axes else np.reshape(x, shape)
+    stretched = [lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1]
+    if not stretched:  # only leading axes were added: summing them leaves ``shape``
+        return np.add.reduce(x, axis=tuple(range(lead))) if lead else np.reshape(x, shape)
+    axes = tuple(range(lead)) + tuple(stretched)
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
 
 
 defvjp(broadcast_to, lambda g, ans, x, shape: sum_to(g, shape_of(x)))

@@ -96,7 +96,16 @@ def _astype(self, dtype, **kwargs):
     raise TypeError(f"A traced float array cannot be cast to {np.dtype(dtype)} and stay differentiable.")
 
 
-def _swap(f):
+def _operator(f):
+    """``f`` as a binary operator method: ``x op y`` is ``f(x, y)``.
+
+    (A primitive would also bind as a method by itself, but through a slower descriptor call.)
+    """
+    return lambda self, other: f(self, other)
+
+
+def _reflected(f):
+    """``f`` as a reflected operator method: ``y op x``, with ``x`` the tracer, is ``f(y, x)``."""
     return lambda self, other: f(other, self)
 
 
@@ -123,12 +132,12 @@ class ArrayTracer(Tracer):
     __hash__ = object.__hash__
 
     # Operators and methods: the kit's primitives (a primitive binds as a method, like a function).
-    __add__, __radd__ = ar.add, _swap(ar.add)
-    __sub__, __rsub__ = ar.subtract, _swap(ar.subtract)
-    __mul__, __rmul__ = ar.multiply, _swap(ar.multiply)
-    __truediv__, __rtruediv__ = ar.divide, _swap(ar.divide)
-    __pow__, __rpow__ = power, _swap(power)
-    __matmul__, __rmatmul__ = products.matmul, _swap(products.matmul)
+    __add__, __radd__ = _operator(ar.add), _reflected(ar.add)
+    __sub__, __rsub__ = _operator(ar.subtract), _reflected(ar.subtract)
+    __mul__, __rmul__ = _operator(ar.multiply), _reflected(ar.multiply)
+    __truediv__, __rtruediv__ = _operator(ar.divide), _reflected(ar.divide)
+    __pow__, __rpow__ = _operator(power), _reflected(power)
+    __matmul__, __rmatmul__ = _operator(products.matmul), _reflected(products.matmul)
     __neg__, __pos__, __abs__ = ar.negative, (lambda self: self), ar.absolute
     __eq__, __ne__ = ar.equal, ar.not_equal
     __lt__, __le__, __gt__, __ge__ = ar.less, ar.less_equal, ar.greater, ar.greater_equal

@@ -27,6 +27,9 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
 
 def _kept_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
     """``shape`` with the reduced axes kept as size 1 (what ``keepdims=True`` gives)."""
+    if isinstance(axis, int):  # the common case, without the general loop
+        axis %= len(shape)
+        return (*shape[:axis], 1, *shape[axis + 1:])
     reduced = _axes(axis, len(shape))
     return tuple(1 if i in reduced else n for i, n in enumerate(shape))
 
