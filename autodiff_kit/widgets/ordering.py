@@ -47,7 +47,7 @@ class OrderCost:
 class OrderingReport:
     """The cost of forward, reverse and optimal accumulation of a chain with widths ``dims``.
 
-    ``report["forward"]`` and so on are ``OrderCost``s. Printed, a table; in Jupyter, an
+    ``report["forward"]`` and so on are each an ``OrderCost``. Printed, a table; in Jupyter, an
     HTML table (each number in an element with a fixed class) and a drawing of the
     optimal bracketing.
     """
