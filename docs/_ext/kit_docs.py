@@ -1,4 +1,4 @@
-"""What the site needs beyond stock Sphinx: the kit's docstrings, its primitives, its lectures, offline assets.
+"""What the site needs beyond stock Sphinx: the kit's docstrings and primitives, the lectures, offline assets.
 
 - **Dollar math in docstrings.** The kit writes math in its docstrings as ``$...$`` and
   ``$$...$$`` (so that ``help()`` reads like the lectures); autodoc hands reStructuredText
@@ -23,11 +23,10 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 from sphinx.ext.autodoc import FunctionDocumenter
-
-import numpy
 
 import autodiff_kit
 from autodiff_kit.tracing import Primitive
