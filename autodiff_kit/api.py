@@ -87,11 +87,12 @@ def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     """Run ``f`` once and return ``(f(*primals), vjp_fn)``, with ``vjp_fn(u)`` $= u^\\top J_f$.
 
     ``vjp_fn`` takes a cotangent shaped like the output and returns a tuple with one
-    cotangent per primal; it may be called many times (once per row of $J_f$).
+    cotangent per primal; it may be called many times (once per row of $J_f$). For
+    $f(x, y) = xy$, $J_f = (y \\;\\; x)$:
 
     >>> out, vjp_fn = vjp(lambda x, y: x * y, 3.0, 4.0)
-    >>> out, vjp_fn(1.0)
-    (np.float64(12.0), (np.float64(4.0), np.float64(3.0)))
+    >>> float(out), [float(c) for c in vjp_fn(1.0)], [float(c) for c in vjp_fn(2.0)]
+    (12.0, [4.0, 3.0], [8.0, 6.0])
     """
     out_values, out_def, pullback = _recorded(f, primals)
 
@@ -132,8 +133,12 @@ def _recorded(f: Callable, primals: tuple) -> tuple[list, TreeDef, Callable]:
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     """Run ``f`` once, pushing tangents along: ``(f(*primals), J_f @ tangents)``.
 
-    >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
-    (np.float64(8.0), np.float64(12.0))
+    That is $(f(x), J_f(x)\\, \\dot x)$, the derivative of $f$ at $x$ along the direction
+    $\\dot x$, given as one tangent per primal (a tuple, like ``primals``). For $f(x) = x^3$,
+    $J_f \\dot x = 3x^2 \\dot x$:
+
+    >>> [float(v) for v in jvp(lambda x: x ** 3, (2.0,), (1.0,))]
+    [8.0, 12.0]
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,)).")
@@ -188,7 +193,19 @@ def _check_scalar(out: Any, name: str) -> None:
 
 
 def value_and_grad(f: Callable, argnums: ArgNums = 0) -> Callable:
-    """``f`` and its gradient in one pass: returns ``(f(*args), grad(f, argnums)(*args))``."""
+    """``f`` and its gradient in one pass: returns ``(f(*args), grad(f, argnums)(*args))``.
+
+    One forward run gives the value $f(x)$, which ``grad`` computes anyway, and one backward
+    sweep the gradient $\\nabla f(x)$. With a tuple ``argnums``, the gradient is a tuple too.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> value, gradient = value_and_grad(lambda x: anp.sum(x ** 2))(np.array([1.0, 2.0]))
+    >>> float(value), gradient
+    (5.0, array([2., 4.]))
+    >>> value, (dx, dy) = value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
+    >>> float(value), float(dx), float(dy)
+    (12.0, 4.0, 3.0)
+    """
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
@@ -350,6 +367,23 @@ def jacrev(f: Callable, argnums: ArgNums = 0, *, sparsity: Any = None,
     Same layout as ``jacfwd``. Cheapest when outputs are fewer than inputs. With a
     ``sparsity`` pattern, as in ``jacfwd``: rows that share no column are summed into one
     VJP, $\\chi$ VJPs in all (2 for a dense row over a diagonal, where ``jacfwd`` needs $n$).
+
+    For $f(x) = x_0 x$, the rows are $\\nabla (x_0^2) = (2x_0, 0)$ and $\\nabla (x_0 x_1) = (x_1, x_0)$:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> jacrev(lambda x: x[0] * x)(np.array([2.0, 3.0]))
+    array([[4., 0.],
+           [3., 2.]])
+
+    The sum of $x$ (a dense row) over the squares of its entries (a diagonal), in 2 VJPs:
+
+    >>> f = lambda x: anp.concatenate([anp.sum(x, keepdims=True), x ** 2])
+    >>> pattern = np.vstack([np.ones((1, 3), bool), np.eye(3, dtype=bool)])
+    >>> jacrev(f, sparsity=pattern)(np.array([1.0, 2.0, 3.0]))
+    array([[1., 1., 1.],
+           [2., 0., 0.],
+           [0., 4., 0.],
+           [0., 0., 6.]])
     """
     pattern = None if sparsity is None else as_pattern(sparsity).copy()
     colours = None if pattern is None else colour_rows(pattern)  # once, for every call

@@ -80,7 +80,21 @@ def chain_dims(jacobians: Sequence[Any]) -> list[int]:
 
 
 def checked_integer(value: int, name: str, meaning: str, least: int = 1) -> int:
-    """``value`` as a Python int of at least ``least``, or a ``TypeError``/``ValueError`` naming ``name``."""
+    """``value`` as a Python int of at least ``least``, or a ``TypeError``/``ValueError`` naming ``name``.
+
+    ``meaning`` says what the number is, in the error. Any integer type passes (not ``bool``):
+
+    >>> checked_integer(np.int64(3), "slots", "the states kept at once")
+    3
+    >>> checked_integer(0, "slots", "the states kept at once")
+    Traceback (most recent call last):
+    ...
+    ValueError: slots is 0, but it must be at least 1: the states kept at once.
+    >>> checked_integer(2.0, "slots", "the states kept at once")
+    Traceback (most recent call last):
+    ...
+    TypeError: slots is 2.0, but it must be an integer, the states kept at once.
+    """
     if isinstance(value, bool):
         raise TypeError(f"{name} is {value!r}, but it must be an integer, {meaning}.")
     try:
@@ -103,20 +117,21 @@ def _check_dims(dims: Sequence[int]) -> list[int]:
 
 # --- Trees: a bracketing of the chain ---------------------------------------------------
 
-Node = TypeVar("Node")
-Value = TypeVar("Value")
+# Type variables of _fold, private: a node of any binary tree, and the value it folds to.
+_Node = TypeVar("_Node")
+_Value = TypeVar("_Value")
 
 
-def _fold(root: Node, children: Callable[[Node], tuple[Node, Node] | None],
-          leaf: Callable[[Node], Value], pair: Callable[[Node, Value, Value], Value]) -> Value:
+def _fold(root: _Node, children: Callable[[_Node], tuple[_Node, _Node] | None],
+          leaf: Callable[[_Node], _Value], pair: Callable[[_Node, _Value, _Value], _Value]) -> _Value:
     """Evaluate a binary tree bottom-up, without recursion.
 
     ``children(node)`` is ``(left, right)`` for an inner node and ``None`` for a leaf; a
     leaf's value is ``leaf(node)`` and an inner node's ``pair(node, left_value, right_value)``.
     Left subtrees are evaluated before right ones.
     """
-    values: list[Value] = []
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    values: list[_Value] = []
+    stack: list[tuple[_Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         below = children(node)

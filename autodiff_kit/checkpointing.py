@@ -206,6 +206,16 @@ class Action(NamedTuple):
       cotangent back, $\\bar x_{i-1} = J_i^\\top \\bar x_i$ (the state at hand stays $x_{i-1}$);
     - ``restore i``: take $x_i$ from its slot in hand;
     - ``free i``: release the slot of $x_i$.
+
+    ``kind`` is one of these five words, ``index`` is $i$, and ``to`` is $j$ for ``advance``
+    (``None`` otherwise). The moves of the schedules that ``binomial_schedule`` and
+    ``periodic_schedule`` return; printed, one reads as above:
+
+    >>> action = binomial_schedule(2, 2).actions[1]
+    >>> action, str(action)
+    (Action(kind='advance', index=0, to=1), 'advance x0 -> x1')
+    >>> str(Action("reverse", 3)), str(Action("store", 2))
+    ('reverse step 3', 'store x2')
     """
 
     kind: str
@@ -222,19 +232,53 @@ class Action(NamedTuple):
 
 @dataclass(frozen=True)
 class Schedule:
-    """The actions that reverse a chain of ``length`` steps, starting with $x_0$ alone at hand."""
+    """The actions that reverse a chain of ``length`` steps, starting with $x_0$ alone at hand.
+
+    Returned by ``binomial_schedule`` and ``periodic_schedule``, and run by ``scheduled_chain``;
+    printed, one ``Action`` a line. With one slot, only $x_0$ is kept, and each reversal
+    recomputes from it: $0 + 1 + 2$ steps for a chain of 3.
+
+    >>> schedule = binomial_schedule(3, 1)
+    >>> print(schedule)
+    store x0
+    advance x0 -> x2
+    reverse step 3
+    restore x0
+    advance x0 -> x1
+    reverse step 2
+    restore x0
+    reverse step 1
+    >>> schedule.length, len(schedule.actions), schedule.forward_steps, schedule.peak_slots
+    (3, 8, 3, 1)
+    """
 
     length: int
     actions: tuple[Action, ...]
 
     @property
     def forward_steps(self) -> int:
-        """The steps computed outside a reversal: what ``chain.checkpoint_cost`` counts."""
+        """The steps computed outside a reversal: what ``chain.checkpoint_cost`` counts.
+
+        The sum of $j - i$ over the actions ``advance i j``. For the binomial schedule it is
+        the least possible, $T(L, s)$:
+
+        >>> from autodiff_kit.chain import checkpoint_cost
+        >>> binomial_schedule(10, 3).forward_steps, checkpoint_cost(10, 3)
+        (15, 15)
+        """
         return sum(action.to - action.index for action in self.actions if action.kind == "advance")
 
     @property
     def peak_slots(self) -> int:
-        """The most states kept in slots at once, $x_0$ included."""
+        """The most states kept in slots at once, $x_0$ included.
+
+        Each ``store`` takes a slot and each ``free`` gives one back; this is the highest count.
+        The binomial schedule keeps to its ``slots``; keeping every third state of a chain of 9
+        needs 4 at once ($x_0$, $x_3$, $x_6$, then one more inside a segment):
+
+        >>> binomial_schedule(10, 3).peak_slots, periodic_schedule(9, 3).peak_slots
+        (3, 4)
+        """
         kept = peak = 0
         for action in self.actions:
             kept += (action.kind == "store") - (action.kind == "free")
@@ -387,7 +431,17 @@ def checkpointed_chain(step: Callable, length: int, slots: int) -> Callable:
 
 
 def scheduled_chain(step: Callable, schedule: Schedule) -> Callable:
-    """$x_0 \\mapsto x_L$ like ``checkpointed_chain``, reversed by any ``schedule`` of this module."""
+    """$x_0 \\mapsto x_L$ like ``checkpointed_chain``, reversed by any ``schedule`` of this module.
+
+    Returns ``chain(x0, *params)``, which calls ``step(x, *params)`` ``schedule.length`` times;
+    its backward sweep follows ``schedule``. For $x_{i} = w\\, x_{i-1}$, $x_4 = w^4 x_0$ and
+    $\\partial x_4 / \\partial w = 4 w^3 x_0$:
+
+    >>> from autodiff_kit import grad
+    >>> chain = scheduled_chain(lambda x, w: w * x, periodic_schedule(4, 2))
+    >>> float(chain(1.0, 2.0)), float(grad(lambda w: chain(1.0, w))(2.0))
+    (16.0, 32.0)
+    """
     step = _callable(step, "scheduled_chain", "the step function x -> step(x, *params)")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"scheduled_chain takes a Schedule, not {schedule!r}: make one with "

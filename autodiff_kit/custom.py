@@ -106,7 +106,19 @@ class _CustomFunction:
 
 
 class CustomJVPFunction(_CustomFunction):
-    """``f`` with a JVP rule you give; see ``custom_jvp``."""
+    """``f`` with a JVP rule you give; see ``custom_jvp``, which makes one.
+
+    Called outside a derivative it is ``f``; under one, a primitive whose JVP is the rule and
+    whose VJP is the rule transposed. For $f(x) = x^3$ with $\\dot y = 3x^2 \\dot x$:
+
+    >>> from autodiff_kit import grad, jvp
+    >>> cube = CustomJVPFunction(lambda x: x ** 3)  # what @custom_jvp makes
+    >>> cube(2.0)
+    8.0
+    >>> cube.defjvp(lambda tangents, ans, x: 3.0 * x ** 2 * tangents[0])
+    >>> [float(v) for v in jvp(cube, (2.0,), (1.0,))], float(grad(cube)(2.0))
+    ([8.0, 12.0], 12.0)
+    """
 
     def __init__(self, f: Callable) -> None:
         super().__init__(f)
@@ -120,7 +132,16 @@ class CustomJVPFunction(_CustomFunction):
         ``tangents`` holds one tangent per positional argument (zeros for the ones not being
         differentiated), ``ans`` is $f(x)$, already computed; the result has the output's shape
         and must be linear in the tangents. Write it with ``autodiff_kit.numpy``: reverse mode
-        traces it to transpose it, and higher derivatives differentiate it.
+        traces it to transpose it, and higher derivatives differentiate it. For $y = x_0 x_1$,
+        $\\dot y = \\dot x_0\\, x_1 + x_0\\, \\dot x_1$, and its transpose gives $\\nabla y = (x_1, x_0)$:
+
+        >>> from autodiff_kit import grad, jvp
+        >>> mul = custom_jvp(lambda x0, x1: np.multiply(x0, x1))
+        >>> mul.defjvp(lambda tangents, ans, x0, x1: tangents[0] * x1 + x0 * tangents[1])
+        >>> [float(v) for v in jvp(mul, (3.0, 4.0), (1.0, 1.0))]
+        [12.0, 7.0]
+        >>> [float(g) for g in grad(mul, argnums=(0, 1))(3.0, 4.0)]
+        [4.0, 3.0]
         """
         _check_callable(rule, "the JVP rule")
         self.rule = rule
@@ -191,7 +212,24 @@ class _SavedForBackward:
 
 
 class CustomVJPFunction(_CustomFunction):
-    """``f`` with a forward and a backward rule you give; see ``custom_vjp``."""
+    """``f`` with a forward and a backward rule you give; see ``custom_vjp``, which makes one.
+
+    Called outside a derivative it is ``f``; under reverse mode, a primitive whose forward
+    run is the ``forward`` rule and whose VJP is the ``backward`` rule. It has no forward mode.
+    For $f(x) = x^2$, $\\bar x = 2x\\, \\bar y$ from the residual $x$:
+
+    >>> from autodiff_kit import grad, jvp
+    >>> def square(x):
+    ...     return x * x
+    >>> square = CustomVJPFunction(square)  # what @custom_vjp makes
+    >>> square.defvjp(lambda x: (x * x, x), lambda g, x: (2.0 * g * x,))
+    >>> float(square(3.0)), float(grad(square)(3.0))
+    (9.0, 6.0)
+    >>> jvp(square, (3.0,), (1.0,))
+    Traceback (most recent call last):
+    ...
+    TypeError: square has a backward rule (custom_vjp) but no JVP rule, so forward mode ...
+    """
 
     def __init__(self, f: Callable) -> None:
         super().__init__(f)
@@ -205,6 +243,22 @@ class CustomVJPFunction(_CustomFunction):
         ``backward`` will need. ``backward(g, residuals)`` returns a tuple with one cotangent
         $\\bar x_i$ per positional argument, shaped like it (``None`` for an argument that is
         not differentiated). Write both with ``autodiff_kit.numpy`` for derivatives to nest.
+
+        $e^x$ is its own derivative, so the output is the residual: $\\bar x = \\bar y\\, e^x$.
+        A setting ``k`` that is not differentiated gets ``None``, a zero cotangent:
+
+        >>> import autodiff_kit.numpy as anp
+        >>> from autodiff_kit import grad
+        >>> @custom_vjp
+        ... def exp(x):
+        ...     return np.exp(x)
+        >>> exp.defvjp(lambda x: (anp.exp(x), anp.exp(x)), lambda g, e: (g * e,))
+        >>> float(grad(exp)(0.0)), float(grad(grad(exp))(0.0))
+        (1.0, 1.0)
+        >>> scale = custom_vjp(lambda x, k: x * k)
+        >>> scale.defvjp(lambda x, k: (x * k, k), lambda g, k: (g * k, None))
+        >>> float(grad(scale)(2.0, 3.0)), float(grad(scale, argnums=1)(2.0, 3.0))
+        (3.0, 0.0)
         """
         _check_callable(forward, "forward")
         _check_callable(backward, "backward")

@@ -32,7 +32,16 @@ def linear_model_step(x: float, y: float, w: float, b: float, lr: float) -> tupl
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    """$p_i = e^{z_i} / \\sum_j e^{z_j}$, computed as $e^{z_i - \\max z}$ so it never overflows."""
+    """$p_i = e^{z_i} / \\sum_j e^{z_j}$, computed as $e^{z_i - \\max z}$ so it never overflows.
+
+    Shifting every $z_i$ by one constant leaves $p$ unchanged, and after the shift the
+    largest exponential is $e^0 = 1$. Plain NumPy (its Jacobian is ``softmax_jacobian``):
+
+    >>> softmax(np.array([0.0, np.log(3.0)]))  # proportional to 1 and 3
+    array([0.25, 0.75])
+    >>> softmax(np.array([1000.0, 1000.0, 1000.0 + np.log(2.0)]))  # e^1000 would overflow
+    array([0.25, 0.25, 0.5 ])
+    """
     e = np.exp(z - np.max(z))
     return e / np.sum(e)
 
@@ -89,8 +98,8 @@ def l2_norm(x: np.ndarray) -> np.ndarray:
     has a kink (a cone) and no derivative; every vector of length at most 1 is a subgradient,
     and the rules take 0, as PyTorch and JAX do, rather than $0 / 0$ = ``nan``.
 
-    >>> l2_norm(np.array([3.0, 4.0]))
-    np.float64(5.0)
+    >>> float(l2_norm(np.array([3.0, 4.0])))
+    5.0
     >>> from autodiff_kit import grad
     >>> grad(l2_norm)(np.array([3.0, 4.0])), grad(l2_norm)(np.zeros(2))
     (array([0.6, 0.8]), array([0., 0.]))

@@ -50,7 +50,16 @@ def hvp_rev_over_rev(f: Callable, x: np.ndarray, v: np.ndarray) -> np.ndarray:
 def hvp(f: Callable, x: np.ndarray, v: np.ndarray, mode: str = "fwd_over_rev") -> np.ndarray:
     """The Hessian-vector product $\\nabla^2 f(x)\\, v$ without forming the Hessian.
 
-    ``mode`` is ``"fwd_over_rev"`` (the default: cheaper in memory) or ``"rev_over_rev"``.
+    ``mode`` is ``"fwd_over_rev"`` (the default: cheaper in memory), the JVP of the gradient
+    along $v$, $\\frac{d}{dt} \\nabla f(x + t v) \\big|_{t=0}$ (``hvp_fwd_over_rev``), or
+    ``"rev_over_rev"``, the gradient of $\\langle \\nabla f(x), v \\rangle$ (``hvp_rev_over_rev``).
+    Either costs about two gradients, whatever $n$; the Hessian itself would cost $n$ of them.
+    For $f(x) = \\sum_i x_i^3$, $\\nabla^2 f(x) = \\mathrm{diag}(6x)$:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> f, x, v = lambda x: anp.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    >>> hvp(f, x, v), hvp(f, x, v, mode="rev_over_rev")
+    (array([6., 0.]), array([6., 0.]))
     """
     if mode == "fwd_over_rev":
         return hvp_fwd_over_rev(f, x, v)
@@ -76,6 +85,17 @@ def forward_gradient(f: Callable, x: np.ndarray, rng: np.random.Generator) -> np
     """One unbiased estimate $(\\nabla f \\cdot v)\\, v$ of $\\nabla f(x)$, $v$ standard normal.
 
     Uses one JVP (forward mode only): $\\nabla f \\cdot v = J_f v$ is what the JVP returns.
+    $v$ is ``rng.standard_normal(x.shape)``; since $\\mathbb{E}[v v^\\top] = I$, the mean of the
+    estimates tends to $\\nabla f(x)$. For $f(x) = \\|x\\|^2$, $\\nabla f(x) = 2x$:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> f, x = lambda x: anp.sum(x ** 2), np.array([1.0, 2.0])
+    >>> v = np.random.default_rng(0).standard_normal(2)
+    >>> bool(np.allclose(forward_gradient(f, x, np.random.default_rng(0)), (2 * x @ v) * v))
+    True
+    >>> rng = np.random.default_rng(0)
+    >>> np.mean([forward_gradient(f, x, rng) for _ in range(1000)], axis=0).round()  # about 2 x
+    array([2., 4.])
     """
     x = np.asarray(x, dtype=float)
     v = rng.standard_normal(x.shape)

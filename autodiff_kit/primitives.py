@@ -47,8 +47,8 @@ A worked example, $f(x) = x^3$ with $f'(x) = 3x^2$:
 >>> defjvp(cube, lambda t, ans, x: t * 3.0 * anp.square(x))
 >>> float(grad(cube)(2.0))  # 3 x^2
 12.0
->>> jvp(cube, (2.0,), (0.5,))  # (x^3, 3 x^2 t)
-(np.float64(8.0), np.float64(6.0))
+>>> [float(v) for v in jvp(cube, (2.0,), (0.5,))]  # (x^3, 3 x^2 t)
+[8.0, 6.0]
 >>> float(grad(grad(cube))(2.0))  # 6 x, reverse over reverse
 12.0
 >>> jacfwd(grad(lambda x: anp.sum(cube(x))))(np.array([1.0, 2.0]))  # diag(6 x), forward over reverse

@@ -106,13 +106,25 @@ _SHORT_NAMES = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_div
 
 def op_name(prim: Primitive) -> str:
     """The name a primitive is listed under: ``mul`` for ``multiply``, ``concatenate`` for
-    ``_concatenate``."""
+    ``_concatenate``.
+
+    The arithmetic primitives get jaxpr's short names (``mul``, ``sub``, ``div``, ``neg``,
+    ``pow``, ``abs``); every other primitive keeps its own, without leading underscores.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> op_name(anp.multiply), op_name(anp.negative), op_name(anp.sum)
+    ('mul', 'neg', 'sum')
+    """
     name = prim.__name__.lstrip("_")
     return _SHORT_NAMES.get(name, name)
 
 
 def inline(value: Any) -> str:
-    """A scalar constant as an operand: ``4.0``, ``1``, ``True`` (exact, as NumPy prints it)."""
+    """A scalar constant as an operand: ``4.0``, ``1``, ``True`` (exact, as NumPy prints it).
+
+    >>> inline(4.0), inline(np.float32(0.5)), inline(np.int64(1)), inline(True)
+    ('4.0', '0.5', '1', 'True')
+    """
     return str(np.asarray(value)[()])
 
 
@@ -132,7 +144,16 @@ class Instruction:
 
     ``operands`` are variable names, or constants written out (``4.0``, ``c1``);
     ``params`` are the arguments that are settings rather than arrays (an axis, a shape),
-    as ``(name, value)`` pairs.
+    as ``(name, value)`` pairs. ``shape`` and ``dtype`` are those of the result ``out``.
+    The lines of a ``Program`` returned by ``trace_program``:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> program = trace_program(lambda x: anp.sum(x * x, axis=0), np.array([1.0, 2.0]))
+    >>> instruction = program.primal[1]
+    >>> print(instruction)
+    v2:f64[] = sum[axis=0] v1
+    >>> instruction.out, instruction.operands, instruction.params, instruction.shape
+    ('v2', ('v1',), (('axis', 0),), ())
     """
 
     out: str
@@ -144,12 +165,22 @@ class Instruction:
 
     @property
     def op(self) -> str:
-        """The name the primitive is listed under: ``mul`` for ``multiply``."""
+        """The name the primitive is listed under: ``mul`` for ``multiply`` (``op_name``).
+
+        >>> instruction = trace_program(lambda x: 2.0 * x, 1.5).primal[0]
+        >>> instruction.primitive, instruction.op
+        (<primitive multiply>, 'mul')
+        """
         return op_name(self.primitive)
 
     @property
     def expression(self) -> str:
-        """The right-hand side, ``mul v7 v8``: the instruction without its result's type."""
+        """The right-hand side, ``mul v7 v8``: the instruction without its result's type.
+
+        >>> instruction = trace_program(lambda x: 2.0 * x, 1.5).primal[0]
+        >>> str(instruction), instruction.expression
+        ('v1:f64[] = mul 2.0 x', 'mul 2.0 x')
+        """
         return _render().expression(self)
 
     def __str__(self) -> str:
@@ -161,7 +192,15 @@ class Alias:
     """``out`` names a value that already has a name (or is zero): no primitive ran.
 
     The adjoint program needs these where a VJP rule hands its cotangent on unchanged
-    (``add``'s does, when nothing was broadcast), and for inputs the output ignores.
+    (``add``'s does, when nothing was broadcast), and for inputs the output ignores. In
+    $f(x, y) = x + 2$, $\\bar x = \\bar v_1$ and $\\bar y = 0$:
+
+    >>> program = trace_program(lambda x, y: x + 2.0, 1.0, 2.0)
+    >>> aliases = [line for step in program.steps for line in step.lines if isinstance(line, Alias)]
+    >>> [str(alias) for alias in aliases]
+    ['g_x:f64[] = g_v1', 'g_y:f64[] = 0  # the output does not depend on y']
+    >>> aliases[1].out, aliases[1].source, aliases[1].note
+    ('g_y', '0', 'the output does not depend on y')
     """
 
     out: str
@@ -182,6 +221,10 @@ class AdjointStep:
     later use has contributed), its VJP rules ran the instructions in ``lines``. The
     step before the first (``primal`` is None) combines seeds; the step after the last
     names the inputs' cotangents.
+
+    A record returned by ``trace_program``, as the ``steps`` of its ``Program``, with no example
+    of its own: the listing in ``trace_program``'s example prints each step as a comment
+    ``# v1 = mul x x`` (its ``primal``) followed by its ``lines``.
     """
 
     primal: Instruction | None
@@ -196,7 +239,17 @@ class Program:
     name in it (inputs, ``v``, ``g_``, ``t``, ``c`` and seeds) to its array;
     ``adjoints`` maps each primal name (``"x"``, ``"v3"``) to its adjoint, zeros where the
     output does not depend on it. ``str(program)`` is the listing; Jupyter shows
-    ``_repr_html_``, the listing and a drawing of the graph.
+    ``_repr_html_``, the listing and a drawing of the graph. Returned by ``trace_program``;
+    for $f(x) = \\sum_i x_i^2$, $v_1 = x \\odot x$ and $\\bar x = 2x$:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> program = trace_program(lambda x: anp.sum(x * x), np.array([1.0, 2.0]))
+    >>> program
+    <Program of <lambda>: 2 primal and 4 adjoint instructions>
+    >>> program.inputs, [line.out for line in program.primal], program.outputs, program.cotangents
+    (('x',), ['v1', 'v2'], ('v2',), ('g_x',))
+    >>> program.values["v1"], program.adjoints["x"]
+    (array([1., 4.]), array([2., 4.]))
     """
 
     name: str
@@ -214,17 +267,36 @@ class Program:
 
     @property
     def adjoint(self) -> tuple[Instruction, ...]:
-        """The adjoint program's instructions in the order they ran (without aliases)."""
+        """The adjoint program's instructions in the order they ran (without aliases).
+
+        For $y = x \\cdot x$, the VJP rule of ``mul`` runs once per operand, and the two
+        contributions are added: $\\bar x = \\bar y\\, x + x\\, \\bar y$.
+
+        >>> [str(line) for line in trace_program(lambda x: x * x, 3.0).adjoint]
+        ['t1:f64[] = mul g_v1 x', 't2:f64[] = mul x g_v1', 'g_x:f64[] = add t1 t2']
+        """
         return tuple(line for step in self.steps for line in step.lines if isinstance(line, Instruction))
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
-        """Every primitive that ran: the primal program, then the adjoint program."""
+        """Every primitive that ran: the primal program, then the adjoint program.
+
+        >>> [line.op for line in trace_program(lambda x: x * x, 3.0).instructions]
+        ['mul', 'mul', 'mul', 'add']
+        """
         return self.primal + self.adjoint
 
     @property
     def input_cotangents(self) -> Any:
-        """The inputs' cotangents structured like ``f``'s arguments, as ``vjp_fn`` returns them."""
+        """The inputs' cotangents structured like ``f``'s arguments, as ``vjp_fn`` returns them.
+
+        A tuple with one entry per argument, each shaped like it. For $f(p) = p_w p_b$,
+        $\\bar p_w = p_b$ and $\\bar p_b = p_w$:
+
+        >>> program = trace_program(lambda p: p["w"] * p["b"], {"w": 2.0, "b": 3.0})
+        >>> [{name: float(g) for name, g in cotangent.items()} for cotangent in program.input_cotangents]
+        [{'w': 3.0, 'b': 2.0}]
+        """
         return tree_unflatten(self.input_tree, [self.values[name] for name in self.cotangents])
 
     def __str__(self) -> str:

@@ -29,18 +29,34 @@ from autodiff_kit.program import Alias, Instruction, Program, inline
 
 
 def type_name(shape: tuple[int, ...], dtype: np.dtype) -> str:
-    """A value's type as jaxprs write it: ``f64[3,2]``, ``f32[]``, ``bool[4]``."""
+    """A value's type as jaxprs write it: ``f64[3,2]``, ``f32[]``, ``bool[4]``.
+
+    The dtype's kind (``f``, ``i``, ``u``, ``c``, or ``bool``) and its size in bits, then the
+    shape in brackets (empty for a scalar).
+
+    >>> type_name((3, 2), np.float64), type_name((), np.float32), type_name((4,), bool)
+    ('f64[3,2]', 'f32[]', 'bool[4]')
+    """
     dtype = np.dtype(dtype)
     kind = "bool" if dtype.kind == "b" else f"{dtype.kind}{8 * dtype.itemsize}"  # f, i, u or c
     return f"{kind}[{','.join(map(str, shape))}]"
 
 
 def typed(name: str, shape: tuple[int, ...], dtype: np.dtype) -> str:
+    """A variable with its type, ``name:type``, as on the left of a line of the listing.
+
+    >>> typed("v1", (3,), np.float64)
+    'v1:f64[3]'
+    """
     return f"{name}:{type_name(shape, dtype)}"
 
 
 def setting(value: Any) -> str:
-    """A setting such as an axis, a shape or an index, as it would be written in Python."""
+    """A setting such as an axis, a shape or an index, as it would be written in Python.
+
+    >>> setting(slice(1, None)), setting(Ellipsis), setting((0,)), setting(np.int64(2))
+    ('1:', '...', '(0,)', '2')
+    """
     if isinstance(value, slice):
         parts = ["" if v is None else setting(v) for v in (value.start, value.stop, value.step)]
         return ":".join(parts[:2] if value.step is None else parts)
@@ -57,14 +73,32 @@ def setting(value: Any) -> str:
 
 
 def expression(instruction: Instruction) -> str:
-    """The right-hand side of an instruction: ``sum[axis=0] v1``, ``mul 4.0 x``."""
+    """The right-hand side of an instruction: ``sum[axis=0] v1``, ``mul 4.0 x``.
+
+    The primitive's listed name, its settings in brackets if any, then its operands.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit.program import trace_program
+    >>> expression(trace_program(lambda x: anp.sum(x, axis=0), np.ones(2)).primal[0])
+    'sum[axis=0] x'
+    """
     params = ", ".join(f"{key}={setting(value)}" for key, value in instruction.params)
     op = f"{instruction.op}[{params}]" if params else instruction.op
     return " ".join((op, *instruction.operands))
 
 
 def line_text(line: Instruction | Alias) -> str:
-    """One line of a listing: ``v3:f64[] = mul v1 v2``, ``g_y:f64[3] = 0  # ...``."""
+    """One line of a listing: ``v3:f64[] = mul v1 v2``, ``g_y:f64[3] = 0  # ...``.
+
+    For $v_1 = 2x$, $\\bar x = 2 \\bar v_1$, and the output does not depend on $y$:
+
+    >>> from autodiff_kit.program import trace_program
+    >>> program = trace_program(lambda x, y: 2.0 * x, 1.0, 2.0)
+    >>> line_text(program.primal[0])
+    'v1:f64[] = mul 2.0 x'
+    >>> [line_text(line) for step in program.steps for line in step.lines]
+    ['g_x:f64[] = mul 2.0 g_v1', 'g_y:f64[] = 0  # the output does not depend on y']
+    """
     if isinstance(line, Instruction):
         return f"{typed(line.out, line.shape, line.dtype)} = {expression(line)}"
     note = f"  # {line.note}" if line.note else ""
@@ -73,7 +107,13 @@ def line_text(line: Instruction | Alias) -> str:
 
 def summary(value: Any, max_chars: int | None = None, precision: int = 4) -> str:
     """A value on one line to ``precision`` digits, arrays abbreviated (``[0.1 0.2 ... 0.9]``),
-    cut to ``max_chars``."""
+    cut to ``max_chars``.
+
+    >>> summary(np.pi), summary(1e-20), summary(np.arange(10.0) / 10)
+    ('3.1416', '1e-20', '[0. 0.1 ... 0.8 0.9]')
+    >>> summary(np.arange(10.0), max_chars=10)
+    '[0. 1. ..…'
+    """
     array = np.asarray(value)
     if array.ndim == 0 and array.dtype.kind == "f":
         text = repr(float(f"{float(array):.{precision + 1}g}"))  # 1.0, 0.84, 1.3091, 1e-20
@@ -84,6 +124,11 @@ def summary(value: Any, max_chars: int | None = None, precision: int = 4) -> str
 
 
 def shorten(text: str, max_chars: int | None) -> str:
+    """``text``, or its first ``max_chars - 1`` characters and ``…`` if it is longer (``None``: all).
+
+    >>> shorten("abcdef", 4), shorten("abc", 4), shorten("abcdef", None)
+    ('abc…', 'abc', 'abcdef')
+    """
     if max_chars is None or len(text) <= max_chars:
         return text
     return text[:max_chars - 1] + "…"
@@ -102,7 +147,21 @@ def _shown(program: Program, name: str) -> str:
 
 
 def to_text(program: Program) -> str:
-    """The listing: the primal program, then the adjoint program grouped by primal line."""
+    """The listing: the primal program, then the adjoint program grouped by primal line.
+
+    What ``str(program)`` is; ``autodiff_kit.program`` explains how to read it. For
+    $v_1 = 2x$, $\\bar x = 2\\bar v_1$:
+
+    >>> from autodiff_kit.program import trace_program
+    >>> print(to_text(trace_program(lambda x: 2.0 * x, 1.5)))
+    primal program of <lambda>(x:f64[])
+      v1:f64[] = mul 2.0 x
+      return v1
+    adjoint program, seeded with g_v1:f64[] = 1.0
+      # v1 = mul 2.0 x
+      g_x:f64[] = mul 2.0 g_v1
+      return g_x
+    """
     values = program.values
     arguments = ", ".join(typed(n, np.shape(values[n]), np.result_type(values[n])) for n in program.inputs)
     lines = [f"primal program of {program.name}({arguments})"]
@@ -235,7 +294,16 @@ def _box_svg(program: Program, box: _Box) -> str:
 
 
 def to_svg(program: Program) -> str:
-    """The primal computation as an SVG graph: a box per value, an arrow per use."""
+    """The primal computation as an SVG graph: a box per value, an arrow per use.
+
+    Each box shows the instruction, the type, the value and the adjoint; an operand used
+    twice by one instruction (``x * x``) gets one arrow.
+
+    >>> from autodiff_kit.program import trace_program
+    >>> svg = to_svg(trace_program(lambda x: x * x + x, 1.5))
+    >>> svg.startswith("<svg"), svg.count('class="node'), svg.count('class="edge"')
+    (True, 3, 3)
+    """
     boxes = _boxes(program)
     where = {box.name: box for box in boxes}
     arrow = f"autodiff-kit-arrow-{next(_svg_ids)}"
@@ -260,7 +328,16 @@ def to_svg(program: Program) -> str:
 
 
 def to_html(program: Program) -> str:
-    """The drawing and the listing in one block, for Jupyter (well-formed XML, text escaped)."""
+    """The drawing and the listing in one block, for Jupyter (well-formed XML, text escaped).
+
+    A program of more than ``MAX_GRAPH_NODES`` inputs and instructions is not drawn: a line
+    says so, and the listing follows.
+
+    >>> from autodiff_kit.program import trace_program
+    >>> html = to_html(trace_program(lambda x: 2.0 * x, 1.5))
+    >>> html.count("<svg"), html.count("<pre")  # the drawing, then the listing
+    (1, 1)
+    """
     count = len(program.inputs) + len(program.primal)
     if count <= MAX_GRAPH_NODES:
         drawing = (f'<div style="overflow-x: auto">{to_svg(program)}</div>'

@@ -26,7 +26,19 @@ from numbers import Real
 
 
 class Dual:
-    """$a + b\\varepsilon$: a value and its tangent (the derivative along one direction)."""
+    """$a + b\\varepsilon$: a value and its tangent (the derivative along one direction).
+
+    Arithmetic follows $\\varepsilon^2 = 0$, so the tangents obey the rules of derivatives:
+    $(a + b\\varepsilon)(c + d\\varepsilon) = ac + (ad + bc)\\varepsilon$ (the product rule) and
+    $(a + b\\varepsilon)^p = a^p + p a^{p-1} b\\varepsilon$. Seeded with tangent 1, the tangent of
+    the result is the derivative:
+
+    >>> x = Dual(3.0, 1.0)
+    >>> x * x + 2.0 * x  # x^2 + 2x, and its derivative 2x + 2
+    Dual(15.0, 8.0)
+    >>> 1.0 / x  # -1 / x^2
+    Dual(0.3333333333333333, -0.1111111111111111)
+    """
 
     __slots__ = ("tangent", "value")
 
@@ -90,7 +102,19 @@ def derivative(f: Callable, x: float) -> float:
 
 
 class Var:
-    """A value in a recorded computation: ``parents`` pairs each input with $\\partial v / \\partial p$."""
+    """A value in a recorded computation: ``parents`` pairs each input with $\\partial v / \\partial p$.
+
+    Each operation makes a ``Var`` that remembers its operands and the local derivative along
+    each; ``backward`` then fills ``grad``. For $z = xy + x$:
+
+    >>> x, y = Var(2.0), Var(3.0)
+    >>> z = x * y + x
+    >>> [(parent.value, local) for parent, local in z.parents]  # x y and x, each with slope 1
+    [(6.0, 1.0), (2.0, 1.0)]
+    >>> backward(z)
+    >>> x.grad, y.grad  # y + 1 and x
+    (4.0, 2.0)
+    """
 
     __slots__ = ("grad", "parents", "value")
 
@@ -149,7 +173,14 @@ def backward(out: Var) -> None:
 
     Orders the graph by an iterative depth-first search (no recursion, so a graph 100,000
     nodes deep is fine), then walks it from ``out`` back to the inputs, so every node has
-    received the adjoint of all its uses before it passes its own on.
+    received the adjoint of all its uses before it passes its own on. The adjoints start at 0
+    (so ``backward`` can run again), and $\\bar{\\mathrm{out}} = 1$.
+
+    >>> x = Var(3.0)
+    >>> y = x * x + x  # x is used three times: dy/dx = 2x + 1
+    >>> backward(y)
+    >>> x.grad, y.grad
+    (7.0, 1.0)
     """
     order = _topological_order(out)
     for node in order:
@@ -177,8 +208,9 @@ def _topological_order(out: Var) -> list[Var]:
     return order
 
 
-def _elementary(name: str, fn: Callable[[float], float], slope: Callable[[float], float]) -> Callable:
-    """A function of a number, a ``Dual`` or a ``Var``, with derivative ``slope``."""
+def _elementary(name: str, fn: Callable[[float], float], slope: Callable[[float], float],
+                doc: str) -> Callable:
+    """A function of a number, a ``Dual`` or a ``Var``, with derivative ``slope`` and docstring ``doc``."""
 
     def apply(x):
         if isinstance(x, Dual):
@@ -188,11 +220,39 @@ def _elementary(name: str, fn: Callable[[float], float], slope: Callable[[float]
         return fn(x)
 
     apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = f"``{name}`` of a number, a ``Dual`` or a ``Var``."
+    apply.__doc__ = doc
     return apply
 
 
-sin = _elementary("sin", math.sin, math.cos)
-cos = _elementary("cos", math.cos, lambda x: -math.sin(x))
-exp = _elementary("exp", math.exp, math.exp)
-log = _elementary("log", math.log, lambda x: 1.0 / x)
+sin = _elementary("sin", math.sin, math.cos, """
+$\\sin x$ of a number, a ``Dual`` or a ``Var``; its derivative is $\\cos x$.
+
+>>> sin(0.0), sin(Dual(0.0, 2.0))  # sin 0 + (cos 0) 2 ε
+(0.0, Dual(0.0, 2.0))
+""")
+cos = _elementary("cos", math.cos, lambda x: -math.sin(x), """
+$\\cos x$ of a number, a ``Dual`` or a ``Var``; its derivative is $-\\sin x$.
+
+>>> x = Var(0.0)
+>>> y = x * cos(x)
+>>> backward(y)
+>>> y.value, x.grad  # (x cos x)' = cos x - x sin x
+(0.0, 1.0)
+""")
+exp = _elementary("exp", math.exp, math.exp, """
+$e^x$ of a number, a ``Dual`` or a ``Var``; it is its own derivative.
+
+>>> exp(0.0), exp(Dual(0.0, 3.0))  # e^0 + e^0 3 ε
+(1.0, Dual(1.0, 3.0))
+""")
+log = _elementary("log", math.log, lambda x: 1.0 / x, """
+$\\log x$ (natural) of a number, a ``Dual`` or a ``Var``; its derivative is $1/x$.
+
+>>> x = Var(2.0)
+>>> y = log(x * x)
+>>> backward(y)
+>>> x.grad  # (log x^2)' = 2 / x
+1.0
+>>> derivative(log, 4.0)
+0.25
+""")

@@ -32,8 +32,17 @@ _untraced = False
 class Trace:
     """One differentiation in progress, at a fixed level of nesting.
 
-    Used as a context manager: entering makes it the innermost active trace, leaving
-    closes it, after which its tracers are stale and may not be used in new computations.
+    Used as a context manager: entering makes it the innermost active trace, with ``level``
+    its nesting depth (1 for the outermost); leaving closes it, after which its tracers are
+    stale and may not be used in new computations. The transformations open its two kinds,
+    ``reverse.ReverseTrace`` (``vjp``) and ``forward.ForwardTrace`` (``jvp``):
+
+    >>> from autodiff_kit.reverse import ReverseTrace
+    >>> with ReverseTrace() as outer, ReverseTrace() as inner:
+    ...     print(outer.level, inner.level, tracing_now())
+    1 2 True
+    >>> inner.active, tracing_now()
+    (False, False)
     """
 
     def __init__(self) -> None:
@@ -57,10 +66,24 @@ class Trace:
 
     def record(self, primitive: Primitive, ans: object, values: list, unwrapped: list,
                kwargs: dict) -> Tracer:
-        """The tracer for ``ans = primitive(*values, **kwargs)``.
+        """The tracer for ``ans = primitive(*values, **kwargs)``: what this trace makes of one call.
 
         ``values`` are the arguments with this trace's tracers replaced by their values, and
-        ``unwrapped`` the ``(position, tracer)`` pairs that were replaced.
+        ``unwrapped`` the ``(position, tracer)`` pairs that were replaced; ``ans`` is already
+        computed. Reverse mode appends a node to its tape here; forward mode computes the
+        output tangent $\\dot y = \\sum_i \\partial_i f(x)\\, \\dot x_i$ from the tangents of
+        the ``unwrapped`` tracers. A trace that only watches the calls:
+
+        >>> import autodiff_kit.numpy as anp
+        >>> class Watching(Trace):
+        ...     def record(self, primitive, ans, values, unwrapped, kwargs):
+        ...         print(primitive, values, [i for i, _ in unwrapped], ans)
+        ...         return Tracer(ans, self)
+        >>> with Watching() as trace:
+        ...     y = anp.multiply(Tracer(3.0, trace), 2.0)
+        <primitive multiply> [3.0, 2.0] [0] 6.0
+        >>> float(y.value)
+        6.0
         """
         raise NotImplementedError
 
@@ -70,7 +93,16 @@ class Tracer:
 
     ``value`` is a NumPy array, or a tracer of an outer trace when derivatives nest. The
     array behaviour (operators, methods) is ``autodiff_kit.numpy.methods.ArrayTracer``'s,
-    the class every trace's tracers derive from.
+    the class every trace's tracers derive from. Under ``grad``, the function receives a
+    tracer of reverse mode (a ``reverse.Node``) in place of its argument:
+
+    >>> from autodiff_kit import grad
+    >>> def square(x):
+    ...     print(type(x).__name__, isinstance(x, Tracer), x.value)
+    ...     return x * x
+    >>> float(grad(square)(3.0))
+    Node True 3.0
+    6.0
     """
 
     __slots__ = ("trace", "value")
@@ -81,7 +113,19 @@ class Tracer:
 
 
 def primal_value(x: object) -> object:
-    """The plain array under any number of tracers."""
+    """The plain array under any number of tracers (``x`` itself if it is not traced).
+
+    In a second derivative the argument is a tracer of the inner trace holding a tracer of the
+    outer one:
+
+    >>> from autodiff_kit import grad
+    >>> def cube(x):
+    ...     print(type(x).__name__, type(x.value).__name__, primal_value(x))
+    ...     return x * x * x
+    >>> float(grad(grad(cube))(2.0))  # 6 x
+    Node Node 2.0
+    12.0
+    """
     while isinstance(x, Tracer):
         x = x.value
     return x
@@ -149,7 +193,15 @@ class Primitive:
         return f"<primitive {self.__name__}>"
 
     def rule(self, rules, argnum: int) -> Callable | None:
-        """The rule for positional argument ``argnum`` among ``rules`` (one per argument)."""
+        """The rule for positional argument ``argnum`` among ``rules`` (one per argument).
+
+        ``None`` past the end of ``rules``: an argument given no rule is not differentiable.
+
+        >>> cube = primitive(lambda x: x ** 3)
+        >>> defvjp(cube, lambda g, ans, x: g * 3.0 * x ** 2)
+        >>> cube.rule(cube.vjps, 0) is cube.vjps[0], cube.rule(cube.vjps, 1)
+        (True, None)
+        """
         return rules[argnum] if argnum < len(rules) else None
 
 
@@ -162,26 +214,73 @@ class VariadicPrimitive(Primitive):
     >>> from autodiff_kit import grad
     >>> total = variadic_primitive(lambda *xs: sum(xs))
     >>> defvjp(total, lambda argnum, g, ans, *xs: g)  # every argument gets the cotangent
-    >>> grad(lambda x: total(x, 2.0 * x, 3.0))(1.0)
-    np.float64(3.0)
+    >>> float(grad(lambda x: total(x, 2.0 * x, 3.0))(1.0))  # d/dx (x + 2 x + 3)
+    3.0
     """
 
     def rule(self, rules, argnum: int) -> Callable | None:
+        """The one rule ``rules[0]`` with ``argnum`` bound as its first argument (``None`` if unset).
+
+        For $y = \\sum_i (i + 1)\\, x_i$, $\\bar x_i = (i + 1)\\, \\bar y$:
+
+        >>> weighted = variadic_primitive(lambda *xs: sum((i + 1) * x for i, x in enumerate(xs)))
+        >>> defvjp(weighted, lambda argnum, g, ans, *xs: (argnum + 1) * g)
+        >>> weighted.rule(weighted.vjps, 2)(1.0, 6.0, 1.0, 1.0, 1.0)  # rule(2, g, ans, *xs)
+        3.0
+        """
         return functools.partial(rules[0], argnum) if rules and rules[0] is not None else None
 
 
 def primitive(impl: Callable) -> Primitive:
-    """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive."""
+    """Decorator: make ``impl`` (a function on plain arrays) a traceable primitive.
+
+    The traces never look inside ``impl``: a derivative through it needs its rules, given with
+    ``defvjp`` (reverse mode) and ``defjvp`` (forward mode). Without them it runs, but has no
+    derivative:
+
+    >>> from autodiff_kit import grad
+    >>> @primitive
+    ... def cube(x):
+    ...     return x ** 3
+    >>> cube(2.0)
+    8.0
+    >>> grad(cube)(2.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: cube is not differentiable with respect to argument 0.
+    >>> defvjp(cube, lambda g, ans, x: g * 3.0 * x ** 2)  # (x^3)' = 3 x^2
+    >>> float(grad(cube)(2.0))
+    12.0
+    """
     return Primitive(impl)
 
 
 def variadic_primitive(impl: Callable) -> VariadicPrimitive:
-    """Decorator: a primitive of any number of arrays, with one rule for every argument."""
+    """Decorator: a primitive of any number of arrays, with one rule for every argument.
+
+    The rule takes the argument's position first (see ``VariadicPrimitive``). A sum of any
+    number of terms, $y = \\sum_i x_i$, has $\\dot y = \\sum_i \\dot x_i$:
+
+    >>> from autodiff_kit import jvp
+    >>> total = variadic_primitive(lambda *xs: sum(xs))
+    >>> defjvp(total, lambda argnum, t, ans, *xs: t)
+    >>> [float(v) for v in jvp(total, (1.0, 2.0, 3.0), (1.0, 0.0, 10.0))]
+    [6.0, 11.0]
+    """
     return VariadicPrimitive(impl)
 
 
 def tracing_now() -> bool:
-    """Whether some derivative is being traced (a trace is open), so values may be tracers."""
+    """Whether some derivative is being traced (a trace is open), so values may be tracers.
+
+    >>> from autodiff_kit import grad
+    >>> def square(x):
+    ...     print(tracing_now())
+    ...     return x * x
+    >>> tracing_now(), float(grad(square)(1.0))
+    True
+    (False, 2.0)
+    """
     return bool(_active_traces)
 
 
@@ -191,6 +290,12 @@ class untraced:  # a context manager, named and used like a function: ``with unt
     For a backward sweep on plain arrays while no trace is open: nothing it computes can be
     differentiated, so the dispatch (looking for tracers among the arguments) is skipped.
     A trace opened inside the block (a rule that differentiates) switches it off again.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit import grad
+    >>> with untraced():
+    ...     print(float(anp.square(3.0)), float(grad(anp.square)(3.0)))  # grad opens a trace
+    9.0 6.0
     """
 
     def __enter__(self) -> None:
@@ -203,6 +308,23 @@ class untraced:  # a context manager, named and used like a function: ``with unt
 
 
 def escaped_tracer_error(name: str) -> RuntimeError:
+    """The error of primitive ``name`` called on a tracer whose trace has closed.
+
+    A tracer is valid only while its derivative runs; kept beyond it, it cannot be used:
+
+    >>> import autodiff_kit.numpy as anp
+    >>> from autodiff_kit import grad
+    >>> kept = []
+    >>> def square(x):
+    ...     kept.append(x)  # the tracer escapes
+    ...     return x * x
+    >>> float(grad(square)(1.0))
+    2.0
+    >>> anp.sin(kept[0])
+    Traceback (most recent call last):
+    ...
+    RuntimeError: sin received a traced value from a derivative that has already finished ...
+    """
     return RuntimeError(
         f"{name} received a traced value from a derivative that has already "
         "finished (a value was kept outside the function being differentiated, for "
@@ -214,6 +336,13 @@ def nondifferentiable(impl: Callable) -> Callable:
     """Decorator: a function with a zero or undefined derivative (comparisons, ``sign``).
 
     It sees through every tracer and returns a plain array, a constant for all traces.
+    $\\operatorname{sign}$ is piecewise constant, so in $\\frac{d}{dx} \\operatorname{sign}(x)\\, x$
+    only the factor $x$ is differentiated:
+
+    >>> from autodiff_kit import grad
+    >>> sign = nondifferentiable(np.sign)
+    >>> float(grad(lambda x: sign(x) * x)(-2.0))  # sign(-2)
+    -1.0
     """
 
     @functools.wraps(impl)
@@ -224,13 +353,29 @@ def nondifferentiable(impl: Callable) -> Callable:
 
 
 def not_differentiable_error(prim: Primitive, argnum: int) -> TypeError:
+    """The error of a derivative through argument ``argnum`` of ``prim``, which has no rule for it.
+
+    >>> import autodiff_kit.numpy as anp
+    >>> not_differentiable_error(anp.square, 1)
+    TypeError('square is not differentiable with respect to argument 1.')
+    """
     return TypeError(f"{prim.__name__} is not differentiable with respect to argument {argnum}.")
 
 
 def defvjp(prim: Primitive, *rules: Callable | None) -> None:
     """Attach one VJP rule per positional argument (``None`` where it is not differentiable).
 
-    A variadic primitive takes one rule, ``rule(argnum, g, ans, *args, **kwargs)``.
+    ``rules[i](g, ans, *args, **kwargs)`` returns the cotangent
+    $\\bar x_i = \\bar y^\\top \\partial f / \\partial x_i$ of argument ``i``, shaped like it, from the
+    output cotangent $\\bar y$ (``g``) and the output ``ans``. A variadic primitive takes one
+    rule, ``rule(argnum, g, ans, *args, **kwargs)``. For $y = x_0 x_1$,
+    $\\bar x_0 = \\bar y\\, x_1$ and $\\bar x_1 = \\bar y\\, x_0$:
+
+    >>> from autodiff_kit import grad
+    >>> mul = primitive(lambda x0, x1: x0 * x1)
+    >>> defvjp(mul, lambda g, ans, x0, x1: g * x1, lambda g, ans, x0, x1: g * x0)
+    >>> [float(d) for d in grad(mul, argnums=(0, 1))(3.0, 4.0)]
+    [4.0, 3.0]
     """
     prim.vjps = rules
 
@@ -240,7 +385,16 @@ def defjvp(prim: Primitive, *rules: Callable | None) -> None:
 
     By linearity of the derivative, $\\dot y = \\sum_i \\partial_i f(x)\\,\\dot x_i$: each
     rule gives one term, and constants (tangent ``None``) contribute nothing. A variadic
-    primitive takes one rule, ``rule(argnum, t, ans, *args, **kwargs)``.
+    primitive takes one rule, ``rule(argnum, t, ans, *args, **kwargs)``. For $y = x_0 x_1$,
+    $\\dot y = x_1 \\dot x_0 + x_0 \\dot x_1$:
+
+    >>> from autodiff_kit import jvp
+    >>> mul = primitive(lambda x0, x1: x0 * x1)
+    >>> defjvp(mul, lambda t, ans, x0, x1: t * x1, lambda t, ans, x0, x1: x0 * t)
+    >>> [float(v) for v in jvp(mul, (3.0, 4.0), (1.0, 1.0))]  # 4 + 3
+    [12.0, 7.0]
+    >>> [float(v) for v in jvp(lambda x: mul(x, 4.0), (3.0,), (1.0,))]  # 4.0 is a constant
+    [12.0, 4.0]
     """
 
     def jvp(tangents, ans, *args, **kwargs):
@@ -258,7 +412,17 @@ def defjvp(prim: Primitive, *rules: Callable | None) -> None:
 
 
 def defjvp_linear(prim: Primitive) -> None:
-    """For a primitive linear in all its arrays jointly: its JVP is itself on the tangents."""
+    """For a primitive linear in all its arrays jointly: its JVP is itself on the tangents.
+
+    The derivative of a linear $f$ is $f$ itself, $J_f \\dot x = f(\\dot x)$, with zeros for the
+    tangents of constants:
+
+    >>> from autodiff_kit import jvp
+    >>> double = primitive(lambda x: 2.0 * x)
+    >>> defjvp_linear(double)
+    >>> [float(v) for v in jvp(double, (1.0,), (3.0,))]
+    [2.0, 6.0]
+    """
 
     def jvp(tangents, ans, *args, **kwargs):
         filled = (
