@@ -90,6 +90,13 @@ zeros, ones, empty, full, eye, identity = _np.zeros, _np.ones, _np.empty, _np.fu
 arange, linspace, ndarray, random = _np.arange, _np.linspace, _np.ndarray, _np.random
 shape, ndim, size, allclose, isclose = _np.shape, _np.ndim, _np.size, _np.allclose, _np.isclose
 
+# doctest runs the examples of the functions it sees defined in a module. The kit's functions
+# made from a NumPy function (``primitive(np.exp)``, ``nondifferentiable(np.equal)``) copy its
+# ``__module__`` and ``__wrapped__``, so doctest takes them for NumPy's own and skips them in
+# the modules that make them: their examples run from here instead.
+__test__ = {name: f for name, f in globals().items()
+            if getattr(f, "__module__", None) == "numpy" and f is not getattr(_np, name, None)}
+
 
 def __getattr__(name: str):
     raise AttributeError(

@@ -12,12 +12,24 @@ import string
 
 import numpy as np
 
-from autodiff_kit.numpy.arithmetic import multiply
+from autodiff_kit.numpy.arithmetic import _documented, multiply
 from autodiff_kit.numpy.broadcasting import broadcast_to, ndim_of, shape_of, sum_to, unbroadcast
 from autodiff_kit.numpy.shaping import expand_dims, reshape, swapaxes, transpose
 from autodiff_kit.tracing import defjvp, defvjp, primitive, variadic_primitive
 
-matmul = primitive(np.matmul)
+matmul = _documented(primitive(np.matmul), """
+The matrix product $C = AB$, as ``np.matmul`` (the operator ``@``): vectors and stacks of matrices too.
+
+Each cotangent is the output cotangent times the other factor, transposed:
+$\\bar A = \\bar C B^\\top$ and $\\bar B = A^\\top \\bar C$ (summed over broadcast stack axes, with a
+vector taken as a row on the left and a column on the right); forward,
+$\\dot C = \\dot A B + A \\dot B$.
+
+>>> from autodiff_kit import grad
+>>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+>>> grad(lambda x: anp.sum(anp.matmul(A, x)))(np.zeros(2))  # A^T 1: the column sums of A
+array([4., 6.])
+""")
 
 
 def _as_matrices(g, a, b):
@@ -84,10 +96,20 @@ def _parse_subscripts(subscripts: str, shapes) -> tuple[list[str], str]:
 
 @variadic_primitive
 def einsum(subscripts, *operands):
-    """Einstein summation, as ``np.einsum`` (one pair of operand subscripts per operand).
+    """Einstein summation, as ``np.einsum``, with the subscripts first and then the ``operands``.
 
-    >>> einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
+    The cotangent of an operand is the einsum of the output cotangent with the other
+    operands, written back to that operand's indices: for ``"ij,jk->ik"`` (a matrix product)
+    $\\bar A_{ij} = \\sum_k \\bar C_{ik} B_{jk}$. An index repeated within one operand (a
+    diagonal, ``"ii->i"``) has no derivative here. Forward, each operand's tangent takes its
+    place in the same einsum.
+
+    >>> anp.einsum("ij,j->i", np.eye(2), np.array([1.0, 2.0]))
     array([1., 2.])
+    >>> from autodiff_kit import grad
+    >>> grad(lambda A: anp.einsum("ij,ij->", A, A))(np.eye(2))  # sum of squares: 2A
+    array([[2., 0.],
+           [0., 2.]])
     """
     return np.einsum(subscripts, *operands)
 
@@ -126,10 +148,16 @@ defjvp(einsum, _einsum_jvp)
 
 
 def dot(a, b):
-    """``np.dot``: a product for scalars, ``matmul`` up to matrices, else a tensor contraction.
+    """The dot product, as ``np.dot``: a product for scalars, ``matmul`` up to matrices, else a contraction.
 
     For ``b`` with more than two axes, ``dot`` sums the last axis of ``a`` against the
-    second-to-last of ``b``.
+    second-to-last of ``b``. It is written with ``multiply``, ``matmul`` and ``einsum``, whose
+    rules give its derivative: for vectors, $c = a \\cdot b$ has $\\bar a = \\bar c \\, b$ and
+    $\\bar b = \\bar c \\, a$.
+
+    >>> from autodiff_kit import grad
+    >>> grad(lambda a: anp.dot(a, np.array([1.0, 2.0])))(np.zeros(2))
+    array([1., 2.])
     """
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         return multiply(a, b)
@@ -143,6 +171,14 @@ def dot(a, b):
 
 
 def outer(a, b):
-    """$a b^\\top$ for vectors (any inputs are flattened first, as in NumPy)."""
+    """The outer product $C = a b^\\top$, as ``np.outer`` (inputs are flattened first).
+
+    $C_{ij} = a_i b_j$, so $\\bar a_i = \\sum_j \\bar C_{ij} b_j$ and $\\bar b_j = \\sum_i \\bar C_{ij} a_i$:
+    $\\bar a = \\bar C b$ and $\\bar b = \\bar C^\\top a$.
+
+    >>> from autodiff_kit import grad
+    >>> grad(lambda a: anp.sum(anp.outer(a, np.array([1.0, 2.0, 3.0]))))(np.zeros(2))  # 1 + 2 + 3
+    array([6., 6.])
+    """
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
