@@ -162,3 +162,10 @@ def test_in_the_browser_formulas_figures_widgets_and_search(served):
         assert page.locator("[id='autodiff_kit.grad'] ~ dd mjx-container").count() > 0
         page.screenshot(path=str(ARTIFACTS / "docs-grad.png"))
         assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_readme_links_to_the_site_pages():
+    links = re.findall(r"\]\((docs/[^)#]+)\)", (ROOT / "README.md").read_text())
+    assert {"docs/lectures/index.md", "docs/api/index.md", "docs/student/index.md",
+            "docs/instructor/index.md"} <= set(links)
+    assert [link for link in links if not (ROOT / link).is_file()] == []
