@@ -9,7 +9,7 @@ constant factor on $f$ and the memory is that of $f$ itself.
 from __future__ import annotations
 
 from autodiff_kit.numpy.methods import ArrayTracer
-from autodiff_kit.tracing import Primitive, Trace
+from autodiff_kit.tracing import Primitive, Trace, Tracer
 
 
 class TangentTracer(ArrayTracer):
@@ -18,8 +18,7 @@ class TangentTracer(ArrayTracer):
     __slots__ = ("tangent",)
 
     def __init__(self, value, trace, tangent) -> None:
-        self.value = value
-        self.trace = trace
+        Tracer.__init__(self, value, trace)
         self.tangent = tangent
 
 

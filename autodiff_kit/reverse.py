@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import Callable
 
 from autodiff_kit.numpy.methods import ArrayTracer
-from autodiff_kit.tracing import Primitive, Trace, not_differentiable_error, tracing_now, untraced
+from autodiff_kit.tracing import Primitive, Trace, Tracer, not_differentiable_error, tracing_now, untraced
 
 
 class Node(ArrayTracer):
@@ -37,8 +37,7 @@ class Node(ArrayTracer):
     __slots__ = ("adjoint", "args", "kwargs", "parents", "primitive")
 
     def __init__(self, value, trace, primitive=None, args=(), kwargs=None, parents=()):
-        self.value = value  # Tracer's two fields, set here: a node is made for every operation
-        self.trace = trace
+        Tracer.__init__(self, value, trace)
         self.primitive = primitive
         self.args = args
         self.kwargs = kwargs
