@@ -101,6 +101,22 @@ def test_lecture_page_is_the_run_notebook(site, lecture):
     assert 'class="math' in page
 
 
+def prose(html: str) -> str:
+    """The text of a page outside code, scripts and styles."""
+    html = re.sub(r"<(pre|code|script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_no_dollar_is_left_unturned_into_math(site):
+    """Every ``$...$`` of a docstring, notebook or page became math: a dollar left in the prose
+    means a formula shown as its TeX source."""
+    pages = [page for page in site.rglob("*.html") if page.parent.name in ("api", "lectures", "student",
+                                                                         "instructor", site.name)]
+    assert len(pages) > 30
+    left = {str(page.relative_to(site)): prose(page.read_text()).count("$") for page in pages}
+    assert {page: count for page, count in left.items() if count} == {}
+
+
 def test_pages_load_nothing_from_the_internet(site):
     remote = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(?:https?:)?//')
     offenders = [str(page.relative_to(site)) for page in site.rglob("*.html")

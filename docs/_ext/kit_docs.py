@@ -43,7 +43,8 @@ VENDORED = (
 )
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
-_INLINE_MATH = re.compile(r"(?<![\\$`])\$(?!\$)([^$\n]+?)(?<!\\)\$(?!\$)")
+# $...$ within one paragraph: it may run over a line break, never over a blank line.
+_INLINE_MATH = re.compile(r"(?<![\\$`])\$(?!\$)((?:[^$\n]|\n(?![ \t]*\n))+?)(?<!\\)\$(?!\$)")
 
 
 def dollars_to_math(lines: list[str]) -> list[str]:
