@@ -91,7 +91,12 @@ def _share_of_extremum(ans, x, axis):
 
 def _extremum(numpy_function, *, doc: str):
     """The primitive ``max`` or ``min`` (``numpy_function``), with docstring ``doc``."""
-    prim = primitive(numpy_function)
+
+    def extremum(x, axis=None, keepdims=False):  # the arguments its rules know
+        return numpy_function(x, axis=axis, keepdims=keepdims)
+
+    extremum.__name__ = extremum.__qualname__ = numpy_function.__name__
+    prim = primitive(extremum)
     defvjp(prim, lambda g, ans, x, axis=None, keepdims=False:
            multiply(_keep_reduced_axes(g, x, axis), _share_of_extremum(ans, x, axis)))
     defjvp(prim, lambda t, ans, x, axis=None, keepdims=False:
