@@ -11,6 +11,10 @@ sweep) is timed, and the measurement is that time / 600, in µs per operation.
 ``x -> c (sin x + 1)``, where the derivative of each step stays close to 1 in size: the
 gradient after 200 steps is of order 1e-2 instead of underflowing towards zero, so the
 check that the libraries agree compares real numbers.
+
+Beside the libraries, a reference row times the same chain on ``bare_tape``: the least a
+Python tape can do for it (no nesting, no broadcasting, no checks). It is a floor, and the
+kit's row says how many times it the kit's time is.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, versus_autograd
-from benchmarks.libraries import Library
+from benchmarks import bare_tape
+from benchmarks.harness import Limit, Row, Settings, check_gradients_agree, ratio_to, versus_autograd
+from benchmarks.libraries import KIT, Library
 from benchmarks.timing import format_seconds
 
 NAME = "overhead"
@@ -47,23 +52,31 @@ def make_chain(ops: Any, c: Any, steps: int) -> Callable:
 
 
 def run(libraries: list[Library], settings: Settings) -> list[Row]:
-    """One row per library: µs per operation of ``grad`` of the chain."""
+    """One row per library, then the bare tape's: µs per operation of ``grad`` of the chain."""
     steps = QUICK_STEPS if settings.quick else STEPS
     n_ops = OPS_PER_STEP * steps
-    calls = []  # (library, a call of grad of its chain at X0)
+    calls = {}  # name -> a call of grad of its chain at X0
     for lib in libraries:
         chain = make_chain(lib.ops, lib.asarray(C), steps)
-        calls.append((lib, functools.partial(lib.grad(chain), lib.asarray(X0))))
-    check_gradients_agree(NAME, {lib.name: lib.numpy_of(grad_call()) for lib, grad_call in calls})
+        calls[lib.name] = functools.partial(lib.grad(chain), lib.asarray(X0))
+    calls[bare_tape.NAME] = functools.partial(bare_tape.grad(make_chain(bare_tape.OPS, C, steps)), X0)
+    numpy_of = {lib.name: lib.numpy_of for lib in libraries} | {bare_tape.NAME: np.asarray}
+    check_gradients_agree(NAME, {name: numpy_of[name](grad_call()) for name, grad_call in calls.items()})
 
-    timings = settings.measure({lib.name: grad_call for lib, grad_call in calls})
+    timings = settings.measure(calls)
     seconds = {name: timing.seconds for name, timing in timings.items()}
     rows = []
     case = f"{n_ops} ops on a 3-vector"
-    for lib, _ in calls:
-        us_per_op = seconds[lib.name] / n_ops * 1e6
-        measurement = f"{us_per_op:.2f} µs/op ({format_seconds(seconds[lib.name])} per grad)"
-        note, target, passed = versus_autograd(lib.name, seconds, settings, TARGET)
+    for name in calls:
+        us_per_op = seconds[name] / n_ops * 1e6
+        measurement = f"{us_per_op:.2f} µs/op ({format_seconds(seconds[name])} per grad)"
+        note, target, passed = versus_autograd(name, seconds, settings, TARGET)
         measurement += note
-        rows.append(Row(NAME, case, lib.name, measurement, timings[lib.name].describe(), target, passed))
+        if name == KIT:
+            measurement += f", {seconds[KIT] / seconds[bare_tape.NAME]:.2f}× the bare tape"
+        elif name == bare_tape.NAME:
+            ratio = ratio_to(seconds[name], seconds, "autograd")
+            floor = f", {ratio:.2f}× autograd" if ratio is not None else ""
+            measurement += f"{floor}: a floor (no nesting, broadcasting or checks)"
+        rows.append(Row(NAME, case, name, measurement, timings[name].describe(), target, passed))
     return rows

@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
 
 from autodiff_kit.chain import chain_flops, optimal_order
-from benchmarks import checkpointing, orderings, run
+from benchmarks import bare_tape, checkpointing, orderings, overhead, run
 from benchmarks.harness import QUICK, GradientMismatch, Limit, check_gradients_agree, judge
 from benchmarks.libraries import KIT, load_libraries, tree_map
 from benchmarks.timing import median_of_rounds
@@ -77,6 +77,30 @@ def test_each_benchmark_refuses_to_time_a_wrong_gradient(name):
     kit = load_libraries()[0][0]
     with pytest.raises(GradientMismatch, match="wrong kit"):
         run.BENCHMARKS[name].run([kit, _wrong_by(1.0001)], QUICK)
+
+
+def test_the_overhead_benchmark_times_the_bare_tape_and_checks_its_gradient(capsys, monkeypatch):
+    run.main(["--quick", "--plain", "--only", "overhead"])
+    rows = {cells[2]: cells[3] for cells in _table_rows(capsys.readouterr().out) if cells[:1] == ["overhead"]}
+    assert re.search(r"× the bare tape$", rows[KIT]), rows[KIT]
+    assert rows[bare_tape.NAME].endswith("a floor (no nesting, broadcasting or checks)")
+
+    right = bare_tape.grad
+    monkeypatch.setattr(bare_tape, "grad", lambda f: (lambda x: right(f)(x) * 1.0001))
+    kit = load_libraries()[0][0]
+    with pytest.raises(GradientMismatch, match="bare tape"):
+        overhead.run([kit], QUICK)
+
+
+def test_the_bare_tape_differentiates_its_chain_exactly():
+    x = np.array([0.3, -1.2, 2.0])
+    c = np.array([1.5, -0.5, 2.0])
+    # d/dx sum(sin(x) c + c) = c cos x, and d/dx sum(sin(sin(x) c)) = cos(sin(x) c) c cos x
+    ops = bare_tape.OPS
+    once = bare_tape.grad(lambda v: ops.sum(ops.sin(v) * c + c))(x)
+    twice = bare_tape.grad(lambda v: ops.sum(ops.sin(ops.sin(v) * c)))(x)
+    assert np.allclose(once, c * np.cos(x))
+    assert np.allclose(twice, np.cos(np.sin(x) * c) * c * np.cos(x))
 
 
 def test_the_check_accepts_rounding_and_refuses_what_proves_nothing():
