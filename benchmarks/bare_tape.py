@@ -1,8 +1,8 @@
 """The bare tape: the least a Python tape can do for the overhead benchmark's chain.
 
 A reference row, not a library: reverse mode for exactly ``sin(x)``, ``x * c``, ``x + c``
-(``c`` a constant array) and ``sum(x)``, on one level of tracing. Each operation checks one
-type, computes, makes one object and appends one tuple; each VJP rule is one NumPy call.
+(``c`` a constant array) and ``sum(x)``, on one level of tracing. Each operation calls NumPy,
+makes one object and appends one tuple to the tape; each VJP rule is one NumPy call.
 Everything a real library does beyond that is missing on purpose:
 
 - no nesting (no levels, so no ``grad(grad(f))`` and no forward mode over it),
@@ -60,7 +60,7 @@ def _record(ans: np.ndarray, parent: Value, vjp: Callable, operand: object) -> V
     return out
 
 
-def _sin(x: Value) -> Value:  # d sin x = cos x dx
+def _sin(x: Value) -> Value:  # d sin x = cos x dx (cos taken now: the NumPy calls of a later rule)
     return _record(np.sin(x.value), x, np.multiply, np.cos(x.value))
 
 

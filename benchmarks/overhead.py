@@ -14,7 +14,7 @@ check that the libraries agree compares real numbers.
 
 Beside the libraries, a reference row times the same chain on ``bare_tape``: the least a
 Python tape can do for it (no nesting, no broadcasting, no checks). It is a floor, and the
-kit's row says how many times it the kit's time is.
+kit's row gives its time as a multiple of the floor's.
 """
 
 from __future__ import annotations
